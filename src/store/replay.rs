@@ -2,7 +2,7 @@
 //! transaction as its changes; a repeat finds the record and gets the same answer back.
 
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait as _, ConnectionTrait, EntityTrait, QueryFilter,
+    ActiveValue::Set, ConnectionTrait, EntityTrait, QueryFilter,
     sea_query::{Expr, ExprTrait},
 };
 use serde::{Serialize, de::DeserializeOwned};

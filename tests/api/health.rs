@@ -1,0 +1,171 @@
+//! Health, reflection in both versions, unknown methods, compression and shutdown.
+
+use image_service::proto::*;
+use tokio_stream::StreamExt;
+use tonic::Code;
+use tonic::codec::CompressionEncoding;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::health_client::HealthClient;
+use tonic_health::pb::HealthCheckRequest;
+
+use crate::helpers::{TestApp, code};
+
+fn check(service: &str) -> HealthCheckRequest {
+    HealthCheckRequest {
+        service: service.into(),
+    }
+}
+
+#[tokio::test]
+async fn health_answers_for_the_server_and_the_image_service_only() {
+    let app = TestApp::spawn().await;
+    let mut health = HealthClient::new(app.channel.clone());
+
+    let server = health.check(check("")).await.expect("overall").into_inner();
+    let images = health
+        .check(check("cloud.image.v1.ImageService"))
+        .await
+        .expect("image service")
+        .into_inner();
+    let unknown = health.check(check("no.such.Service")).await;
+
+    assert_eq!(server.status(), ServingStatus::Serving);
+    assert_eq!(images.status(), ServingStatus::Serving);
+    assert_eq!(code(unknown), Code::NotFound);
+}
+
+#[tokio::test]
+async fn a_health_watch_hears_not_serving_when_the_server_drains() {
+    let app = TestApp::spawn().await;
+    let mut health = HealthClient::new(app.channel.clone());
+    let mut watch = health
+        .watch(check("cloud.image.v1.ImageService"))
+        .await
+        .expect("watch")
+        .into_inner();
+    let first = watch.next().await.expect("an update").expect("ok");
+    assert_eq!(first.status(), ServingStatus::Serving);
+
+    let stopping = tokio::spawn(app.stop());
+    let next = watch.next().await.expect("an update").expect("ok");
+
+    assert_eq!(next.status(), ServingStatus::NotServing);
+    stopping.await.expect("stopped");
+}
+
+#[tokio::test]
+async fn reflection_lists_every_service_in_both_versions() {
+    let app = TestApp::spawn().await;
+    let expected = [
+        "cloud.image.v1.ImageService",
+        "cloud.image.v1.TagService",
+        "cloud.image.v1.UserService",
+        "grpc.health.v1.Health",
+        "grpc.reflection.v1.ServerReflection",
+        "grpc.reflection.v1alpha.ServerReflection",
+    ];
+
+    let v1 = {
+        use tonic_reflection::pb::v1::*;
+        let mut client = server_reflection_client::ServerReflectionClient::new(app.channel.clone());
+        let request = ServerReflectionRequest {
+            host: String::new(),
+            message_request: Some(server_reflection_request::MessageRequest::ListServices(String::new())),
+        };
+        let mut stream = client
+            .server_reflection_info(tokio_stream::iter([request]))
+            .await
+            .expect("v1")
+            .into_inner();
+        match stream.next().await.expect("answer").expect("ok").message_response {
+            Some(server_reflection_response::MessageResponse::ListServicesResponse(list)) => {
+                list.service.into_iter().map(|s| s.name).collect::<Vec<_>>()
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    };
+    let v1alpha = {
+        use tonic_reflection::pb::v1alpha::*;
+        let mut client = server_reflection_client::ServerReflectionClient::new(app.channel.clone());
+        let requests = [
+            server_reflection_request::MessageRequest::FileContainingSymbol(
+                "cloud.image.v1.Image".into(),
+            ),
+            server_reflection_request::MessageRequest::FileByFilename(
+                "google/protobuf/timestamp.proto".into(),
+            ),
+            server_reflection_request::MessageRequest::FileByFilename(
+                "google/protobuf/field_mask.proto".into(),
+            ),
+        ]
+        .map(|message| ServerReflectionRequest {
+            host: String::new(),
+            message_request: Some(message),
+        });
+        let mut stream = client
+            .server_reflection_info(tokio_stream::iter(requests))
+            .await
+            .expect("v1alpha")
+            .into_inner();
+        let mut files = 0;
+        for _ in 0..3 {
+            match stream.next().await.expect("answer").expect("ok").message_response {
+                Some(server_reflection_response::MessageResponse::FileDescriptorResponse(found)) => {
+                    files += found.file_descriptor_proto.len();
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        files
+    };
+
+    let mut v1 = v1;
+    v1.sort();
+    assert_eq!(v1, expected);
+    // image.proto and its imports (timestamp, field mask) are all handed out.
+    assert_eq!(v1alpha, 3);
+}
+
+#[tokio::test]
+async fn gzip_compressed_calls_are_accepted() {
+    let app = TestApp::spawn().await;
+    let x = app.create("alice", "web").await;
+    let mut images = app
+        .images("alice")
+        .send_compressed(CompressionEncoding::Gzip)
+        .accept_compressed(CompressionEncoding::Gzip);
+
+    let read = images.get_image(GetImageRequest { id: x.id.clone() }).await.expect("gzip");
+
+    assert_eq!(read.into_inner().image.map(|i| i.name), Some("web".to_owned()));
+}
+
+#[tokio::test]
+async fn an_oversized_description_is_refused_and_the_server_keeps_serving() {
+    let app = TestApp::spawn().await;
+    let x = app.create("alice", "web").await;
+    let before = app.snapshot().await;
+
+    let result = app
+        .images("alice")
+        .update_image(UpdateImageRequest {
+            image: Some(Image {
+                id: x.id.clone(),
+                description: "d".repeat(5 << 20),
+                ..Default::default()
+            }),
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["description".into()],
+            }),
+            etag: String::new(),
+        })
+        .await;
+
+    let refused = code(result);
+    assert!(
+        matches!(refused, Code::ResourceExhausted | Code::OutOfRange | Code::InvalidArgument),
+        "got {refused:?}"
+    );
+    assert_eq!(app.snapshot().await, before);
+    assert!(app.get("alice", &x.id).await.is_ok());
+}

@@ -1,0 +1,11 @@
+//! Integration tests: each starts the real server on `127.0.0.1:0` with its own database and
+//! talks to it over a real gRPC channel. `TEST_DATABASE_URL` runs them on PostgreSQL or
+//! MariaDB instead of SQLite.
+
+mod clone;
+mod health;
+mod helpers;
+mod images;
+mod sharing;
+mod tags;
+mod users;
