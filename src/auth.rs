@@ -105,7 +105,10 @@ impl Verifier {
                     Ok(key) => (key, vec![Algorithm::EdDSA]),
                     Err(_) => (
                         DecodingKey::from_rsa_pem(&pem).with_context(|| {
-                            format!("{} is neither an Ed25519 nor an RSA public key", path.display())
+                            format!(
+                                "{} is neither an Ed25519 nor an RSA public key",
+                                path.display()
+                            )
                         })?,
                         vec![Algorithm::RS256, Algorithm::RS384, Algorithm::RS512],
                     ),
@@ -179,7 +182,8 @@ fn development_secret(dir: &Path) -> anyhow::Result<Secret> {
         "generated a development signing key; configure --jwt-secret or --jwt-public-key in production"
     );
     // Another process may have won the race to create it: read back what is on disk.
-    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
     Ok(Secret::new(text.trim().as_bytes()))
 }
 
@@ -215,7 +219,9 @@ mod tests {
     fn a_minted_token_verifies_and_a_foreign_one_does_not() -> anyhow::Result<()> {
         let source = KeySource::Secret(Secret::new("s3cret"));
         let token = mint(&source, "alice", true, Duration::from_secs(60))?;
-        let claims = Verifier::load(&source)?.verify(&token).map_err(anyhow::Error::msg)?;
+        let claims = Verifier::load(&source)?
+            .verify(&token)
+            .map_err(anyhow::Error::msg)?;
         assert_eq!(claims.sub, "alice");
         assert!(claims.is_admin());
         let other = Verifier::load(&KeySource::Secret(Secret::new("other")))?;
@@ -235,7 +241,9 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.path().join(DEV_KEY_FILE))?.permissions().mode();
+            let mode = std::fs::metadata(dir.path().join(DEV_KEY_FILE))?
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
         Ok(())

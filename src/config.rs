@@ -24,7 +24,12 @@ pub struct Cli {
 #[derive(Clone, Debug, Args)]
 pub struct Common {
     /// Folder for the embedded SQLite database and the development signing key.
-    #[arg(long, global = true, env = "IMAGE_SERVICE_DATA_DIR", default_value = "./data")]
+    #[arg(
+        long,
+        global = true,
+        env = "IMAGE_SERVICE_DATA_DIR",
+        default_value = "./data"
+    )]
     pub data_dir: PathBuf,
 
     /// Database URL (postgres://…, mysql://…, sqlite://…); default: SQLite in the data folder.
@@ -33,11 +38,21 @@ pub struct Common {
     pub database_url: Option<String>,
 
     /// HS256 secret that verifies bearer tokens.
-    #[arg(long, global = true, env = "IMAGE_SERVICE_JWT_SECRET", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "IMAGE_SERVICE_JWT_SECRET",
+        hide_env_values = true
+    )]
     pub jwt_secret: Option<String>,
 
     /// PEM file with the identity service's Ed25519 or RSA public key.
-    #[arg(long, global = true, env = "IMAGE_SERVICE_JWT_PUBLIC_KEY", conflicts_with = "jwt_secret")]
+    #[arg(
+        long,
+        global = true,
+        env = "IMAGE_SERVICE_JWT_PUBLIC_KEY",
+        conflicts_with = "jwt_secret"
+    )]
     pub jwt_public_key: Option<PathBuf>,
 
     /// Log format: text for people, json for container log collectors.
@@ -125,7 +140,10 @@ impl Common {
         {
             return url;
         }
-        format!("sqlite://{}?mode=rwc", self.data_dir.join("images.db").display())
+        format!(
+            "sqlite://{}?mode=rwc",
+            self.data_dir.join("images.db").display()
+        )
     }
 
     /// Where the token-verifying key comes from.

@@ -31,11 +31,19 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Token(args) => {
-            println!("{}", auth::mint(&common.key_source(), &args.user, args.admin, args.ttl)?);
+            println!(
+                "{}",
+                auth::mint(&common.key_source(), &args.user, args.admin, args.ttl)?
+            );
             Ok(())
         }
         Command::Users {
-            command: UsersCommand::Add { id, username, display_name },
+            command:
+                UsersCommand::Add {
+                    id,
+                    username,
+                    display_name,
+                },
         } => {
             let new = NewUser::parse(&id, &username, &display_name)?;
             let store = startup::open_store(&common.database_url(), 1).await?;

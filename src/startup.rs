@@ -143,7 +143,12 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
 
     let (stop, stopped) = oneshot::channel::<()>();
     let (draining_tx, draining) = watch::channel(false);
-    tokio::spawn(watch_database(store.clone(), reporter.clone(), draining.clone(), settings.health_interval));
+    tokio::spawn(watch_database(
+        store.clone(),
+        reporter.clone(),
+        draining.clone(),
+        settings.health_interval,
+    ));
     tokio::spawn(purge_replays(store.clone(), draining));
 
     let task_store = store.clone();
@@ -184,7 +189,9 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
 
 async fn set_health(reporter: &HealthReporter, status: ServingStatus) {
     reporter.set_service_status("", status).await;
-    reporter.set_service_status(IMAGE_SERVICE_NAME, status).await;
+    reporter
+        .set_service_status(IMAGE_SERVICE_NAME, status)
+        .await;
 }
 
 /// Keeps health in step with the database: NOT_SERVING while it does not answer.

@@ -2,10 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::DomainError;
 use super::error::Violations;
 use super::page::{PageSize, PageToken};
-use super::text::{parse_description, parse_text, ImageName, ResourceId};
-use super::DomainError;
+use super::text::{ImageName, ResourceId, parse_description, parse_text};
 
 /// Most copies one clone call makes.
 pub const MAX_CLONE_COUNT: i32 = 10;
@@ -56,10 +56,20 @@ impl ContentAttributes {
     pub fn validate(mut self, prefix: &str, violations: &mut Violations) -> Self {
         let field = |name: &str| format!("{prefix}.{name}");
         self.os_distro = violations
-            .check(parse_text(self.os_distro.trim(), &field("os_distro"), 64, false))
+            .check(parse_text(
+                self.os_distro.trim(),
+                &field("os_distro"),
+                64,
+                false,
+            ))
             .unwrap_or_default();
         self.os_version = violations
-            .check(parse_text(self.os_version.trim(), &field("os_version"), 64, false))
+            .check(parse_text(
+                self.os_version.trim(),
+                &field("os_version"),
+                64,
+                false,
+            ))
             .unwrap_or_default();
         if self.size_bytes < 0 {
             violations.add(field("size_bytes"), "must not be negative");
@@ -71,10 +81,12 @@ impl ContentAttributes {
             violations.add(field("min_ram_mb"), "must not be negative");
         }
         let checksum = self.checksum_sha256.trim().to_ascii_lowercase();
-        if !checksum.is_empty()
-            && !(checksum.len() == 64 && checksum.bytes().all(|b| b.is_ascii_hexdigit()))
-        {
-            violations.add(field("checksum_sha256"), "must be 64 hexadecimal digits or empty");
+        let well_formed = checksum.len() == 64 && checksum.bytes().all(|b| b.is_ascii_hexdigit());
+        if !checksum.is_empty() && !well_formed {
+            violations.add(
+                field("checksum_sha256"),
+                "must be 64 hexadecimal digits or empty",
+            );
         }
         self.checksum_sha256 = checksum;
         self

@@ -98,7 +98,10 @@ mod tests {
     fn a_token_only_serves_its_own_query() {
         let token = PageToken::new(("x".to_owned(), 3_i64), 10, "alice|own").encode();
         let back = PageToken::<(String, i64)>::parse(&token, "alice|own");
-        assert_eq!(back.map(|t| t.map(|t| t.after)), Ok(Some(("x".to_owned(), 3))));
+        assert_eq!(
+            back.map(|t| t.map(|t| t.after)),
+            Ok(Some(("x".to_owned(), 3)))
+        );
         assert!(PageToken::<(String, i64)>::parse(&token, "bob|own").is_err());
         assert!(PageToken::<(String, i64)>::parse("garbage!", "alice|own").is_err());
     }

@@ -1,8 +1,8 @@
 //! Tags: labels a user owns and binds to their images.
 
+use super::DomainError;
 use super::error::Violations;
 use super::text::parse_text;
-use super::DomainError;
 
 /// A validated new tag: a key of 1 to 64 characters and a value of 0 to 128, both trimmed and
 /// free of control characters.

@@ -23,7 +23,10 @@ impl ImageName {
         if length > Self::MAX_CHARS {
             return Err(DomainError::invalid(
                 field,
-                format!("must be at most {} characters, got {length}", Self::MAX_CHARS),
+                format!(
+                    "must be at most {} characters, got {length}",
+                    Self::MAX_CHARS
+                ),
             ));
         }
         if let Some(bad) = name.chars().find(|c| !Self::allowed(*c)) {
@@ -79,7 +82,10 @@ pub fn parse_text(
     if let Some(bad) = raw.chars().find(|c| c.is_control() && !allowed_control(*c)) {
         return Err(DomainError::invalid(
             field,
-            format!("must not contain control characters, found {}", describe_char(bad)),
+            format!(
+                "must not contain control characters, found {}",
+                describe_char(bad)
+            ),
         ));
     }
     Ok(raw.to_owned())
@@ -165,7 +171,10 @@ pub fn parse_id_list(
     }
     let mut ids: Vec<ResourceId> = Vec::with_capacity(raw.len());
     for (index, entry) in raw.iter().enumerate() {
-        let parsed = violations.check(ResourceId::parse(entry.trim(), &format!("{field}[{index}]")));
+        let parsed = violations.check(ResourceId::parse(
+            entry.trim(),
+            &format!("{field}[{index}]"),
+        ));
         if let Some(id) = parsed
             && !ids.contains(&id)
         {
@@ -193,7 +202,10 @@ mod tests {
     #[test]
     fn names_are_trimmed_and_accept_any_script() {
         let name = ImageName::parse("  Ubuntu 24.04 (LTS) 日本 ", "name");
-        assert_eq!(name.map(ImageName::into_string), Ok("Ubuntu 24.04 (LTS) 日本".into()));
+        assert_eq!(
+            name.map(ImageName::into_string),
+            Ok("Ubuntu 24.04 (LTS) 日本".into())
+        );
     }
 
     #[test]

@@ -2,9 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::DomainError;
 use super::error::Violations;
 use super::text::{parse_text, parse_user_token};
-use super::DomainError;
 
 /// Most users one share or revoke call may name.
 pub const MAX_USERS_PER_CALL: usize = 100;
@@ -39,8 +39,12 @@ impl NewUser {
         let mut violations = Violations::new();
         let id = violations.check(parse_user_token(id, "user.id"));
         let username = violations.check(parse_user_token(username, "user.username"));
-        let display_name =
-            violations.check(parse_text(display_name.trim(), "user.display_name", 128, false));
+        let display_name = violations.check(parse_text(
+            display_name.trim(),
+            "user.display_name",
+            128,
+            false,
+        ));
         violations.finish()?;
         match (id, username, display_name) {
             (Some(id), Some(username), Some(display_name)) => Ok(Self {
@@ -95,10 +99,7 @@ pub fn parse_user_refs(raw: &[String], field: &str) -> Result<Vec<UserRef>, Doma
 /// Matches references against users found by id or by username key: an id match wins, then a
 /// username ignoring case. Returns the distinct users in the order first named, and the
 /// references that match nobody enabled.
-pub fn resolve_user_refs<'a>(
-    refs: &'a [UserRef],
-    found: &[User],
-) -> (Vec<User>, Vec<&'a UserRef>) {
+pub fn resolve_user_refs<'a>(refs: &'a [UserRef], found: &[User]) -> (Vec<User>, Vec<&'a UserRef>) {
     let mut users: Vec<User> = Vec::new();
     let mut unknown = Vec::new();
     for reference in refs {

@@ -3,10 +3,10 @@
 
 use prost_types::Timestamp;
 
+use crate::domain::DomainError;
 use crate::domain::error::Violations;
 use crate::domain::image::{ContentAttributes, Image, ImageCategory, Member, Tag};
 use crate::domain::user::User;
-use crate::domain::DomainError;
 use crate::proto;
 
 pub fn timestamp(micros: i64) -> Option<Timestamp> {
@@ -44,10 +44,16 @@ pub fn category_from_proto(raw: i32) -> Result<Option<ImageCategory>, DomainErro
 /// The content attributes of a request image, every fault recorded.
 pub fn content_from_proto(image: &proto::Image, violations: &mut Violations) -> ContentAttributes {
     if proto::DiskFormat::try_from(image.disk_format).is_err() {
-        violations.add("image.disk_format", format!("{} is not a DiskFormat", image.disk_format));
+        violations.add(
+            "image.disk_format",
+            format!("{} is not a DiskFormat", image.disk_format),
+        );
     }
     if proto::OsType::try_from(image.os_type).is_err() {
-        violations.add("image.os_type", format!("{} is not an OsType", image.os_type));
+        violations.add(
+            "image.os_type",
+            format!("{} is not an OsType", image.os_type),
+        );
     }
     if proto::Architecture::try_from(image.architecture).is_err() {
         violations.add(

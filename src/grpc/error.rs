@@ -4,8 +4,8 @@
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetail, ErrorDetails, ResourceInfo, StatusExt};
 
-use crate::domain::error::Resource;
 use crate::domain::DomainError;
+use crate::domain::error::Resource;
 use crate::store::StoreError;
 
 impl From<DomainError> for Status {
@@ -22,9 +22,13 @@ impl From<DomainError> for Status {
             DomainError::NotFound { resource, names } => {
                 resource_status(Code::NotFound, message, resource, &names, "not found")
             }
-            DomainError::AlreadyExists { resource, names } => {
-                resource_status(Code::AlreadyExists, message, resource, &names, "already exists")
-            }
+            DomainError::AlreadyExists { resource, names } => resource_status(
+                Code::AlreadyExists,
+                message,
+                resource,
+                &names,
+                "already exists",
+            ),
             DomainError::PermissionDenied(_) => Status::permission_denied(message),
             DomainError::Unauthenticated(_) => Status::unauthenticated(message),
             DomainError::FailedPrecondition(violations) => {

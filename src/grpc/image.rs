@@ -5,6 +5,7 @@ use tonic::{Request, Response, Status};
 
 use super::convert::{category_from_proto, content_from_proto, image_to_proto, member_to_proto};
 use super::{Shared, observe, retry_key};
+use crate::domain::DomainError;
 use crate::domain::error::Violations;
 use crate::domain::image::{
     CloneSpec, ImageCursor, ImageOrder, ImageQuery, ImageUpdate, MAX_TAGS_PER_CALL, NewImage,
@@ -12,7 +13,6 @@ use crate::domain::image::{
 use crate::domain::page::{PageSize, PageToken};
 use crate::domain::text::{ImageName, ResourceId, parse_description, parse_id_list};
 use crate::domain::user::parse_user_refs;
-use crate::domain::DomainError;
 use crate::proto::image_service_server::ImageService;
 use crate::proto::*;
 
@@ -62,12 +62,9 @@ impl ImageService for ImageApi {
                 last_cursor = Some(cursor);
             }
             let next_page_token = match (more, last_cursor) {
-                (true, Some(cursor)) => PageToken::new(
-                    cursor,
-                    page.total_size,
-                    &query.fingerprint(&caller.id),
-                )
-                .encode(),
+                (true, Some(cursor)) => {
+                    PageToken::new(cursor, page.total_size, &query.fingerprint(&caller.id)).encode()
+                }
                 _ => String::new(),
             };
             Ok(ListImagesResponse {
@@ -104,12 +101,21 @@ impl ImageService for ImageApi {
             let caller = self.shared.caller(&request).await?;
             let message = request.get_ref();
             let new = parse_new_image(message)?;
-            let key = retry_key(&caller, "CreateImage", &message.request_id, &CreateImageRequest {
-                request_id: String::new(),
-                ..message.clone()
-            })?;
+            let key = retry_key(
+                &caller,
+                "CreateImage",
+                &message.request_id,
+                &CreateImageRequest {
+                    request_id: String::new(),
+                    ..message.clone()
+                },
+            )?;
 
-            let image = self.shared.store.create_image(&caller, &new, key.as_ref()).await?;
+            let image = self
+                .shared
+                .store
+                .create_image(&caller, &new, key.as_ref())
+                .await?;
 
             Ok(CreateImageResponse {
                 image: Some(image_to_proto(image)),
@@ -126,7 +132,11 @@ impl ImageService for ImageApi {
             let caller = self.shared.caller(&request).await?;
             let (id, update) = parse_update(request.get_ref())?;
 
-            let image = self.shared.store.update_image(&caller, &id, &update).await?;
+            let image = self
+                .shared
+                .store
+                .update_image(&caller, &id, &update)
+                .await?;
 
             Ok(UpdateImageResponse {
                 image: Some(image_to_proto(image)),
@@ -143,12 +153,21 @@ impl ImageService for ImageApi {
             let caller = self.shared.caller(&request).await?;
             let message = request.get_ref();
             let spec = CloneSpec::parse(&message.id, &message.name, message.count)?;
-            let key = retry_key(&caller, "CloneImage", &message.request_id, &CloneImageRequest {
-                request_id: String::new(),
-                ..message.clone()
-            })?;
+            let key = retry_key(
+                &caller,
+                "CloneImage",
+                &message.request_id,
+                &CloneImageRequest {
+                    request_id: String::new(),
+                    ..message.clone()
+                },
+            )?;
 
-            let images = self.shared.store.clone_image(&caller, &spec, key.as_ref()).await?;
+            let images = self
+                .shared
+                .store
+                .clone_image(&caller, &spec, key.as_ref())
+                .await?;
 
             Ok(CloneImageResponse {
                 images: images.into_iter().map(image_to_proto).collect(),
@@ -165,16 +184,29 @@ impl ImageService for ImageApi {
             let caller = self.shared.caller(&request).await?;
             let message = request.get_ref();
             let (id, users) = parse_id_and_users(&message.id, &message.users)?;
-            let key = retry_key(&caller, "ShareImage", &message.request_id, &ShareImageRequest {
-                request_id: String::new(),
-                ..message.clone()
-            })?;
+            let key = retry_key(
+                &caller,
+                "ShareImage",
+                &message.request_id,
+                &ShareImageRequest {
+                    request_id: String::new(),
+                    ..message.clone()
+                },
+            )?;
 
-            let outcome = self.shared.store.share_image(&caller, &id, &users, key.as_ref()).await?;
+            let outcome = self
+                .shared
+                .store
+                .share_image(&caller, &id, &users, key.as_ref())
+                .await?;
 
             Ok(ShareImageResponse {
                 added: outcome.added.into_iter().map(member_to_proto).collect(),
-                already_members: outcome.already_members.into_iter().map(member_to_proto).collect(),
+                already_members: outcome
+                    .already_members
+                    .into_iter()
+                    .map(member_to_proto)
+                    .collect(),
                 member_count: i32::try_from(outcome.member_count).unwrap_or(i32::MAX),
             })
         })
@@ -229,7 +261,11 @@ impl ImageService for ImageApi {
             };
             let token = PageToken::parse(&message.page_token, &format!("members|{id}"))?;
 
-            let page = self.shared.store.list_image_members(&caller, &id, size, token).await?;
+            let page = self
+                .shared
+                .store
+                .list_image_members(&caller, &id, size, token)
+                .await?;
 
             Ok(ListImageMembersResponse {
                 members: page.members.into_iter().map(member_to_proto).collect(),
@@ -245,9 +281,14 @@ impl ImageService for ImageApi {
     ) -> Result<Response<BindImageTagsResponse>, Status> {
         observe(SERVICE, "BindImageTags", async {
             let caller = self.shared.caller(&request).await?;
-            let (id, tag_ids) = parse_id_and_tags(&request.get_ref().id, &request.get_ref().tag_ids)?;
+            let (id, tag_ids) =
+                parse_id_and_tags(&request.get_ref().id, &request.get_ref().tag_ids)?;
 
-            let image = self.shared.store.bind_image_tags(&caller, &id, &tag_ids).await?;
+            let image = self
+                .shared
+                .store
+                .bind_image_tags(&caller, &id, &tag_ids)
+                .await?;
 
             Ok(BindImageTagsResponse {
                 image: Some(image_to_proto(image)),
@@ -262,9 +303,14 @@ impl ImageService for ImageApi {
     ) -> Result<Response<UnbindImageTagsResponse>, Status> {
         observe(SERVICE, "UnbindImageTags", async {
             let caller = self.shared.caller(&request).await?;
-            let (id, tag_ids) = parse_id_and_tags(&request.get_ref().id, &request.get_ref().tag_ids)?;
+            let (id, tag_ids) =
+                parse_id_and_tags(&request.get_ref().id, &request.get_ref().tag_ids)?;
 
-            let image = self.shared.store.unbind_image_tags(&caller, &id, &tag_ids).await?;
+            let image = self
+                .shared
+                .store
+                .unbind_image_tags(&caller, &id, &tag_ids)
+                .await?;
 
             Ok(UnbindImageTagsResponse {
                 image: Some(image_to_proto(image)),
@@ -281,10 +327,15 @@ impl ImageService for ImageApi {
             let caller = self.shared.caller(&request).await?;
             let message = request.get_ref();
             let id = ResourceId::parse(&message.id, "id")?;
-            let key = retry_key(&caller, "DeleteImage", &message.request_id, &DeleteImageRequest {
-                request_id: String::new(),
-                ..message.clone()
-            })?;
+            let key = retry_key(
+                &caller,
+                "DeleteImage",
+                &message.request_id,
+                &DeleteImageRequest {
+                    request_id: String::new(),
+                    ..message.clone()
+                },
+            )?;
 
             let image = self
                 .shared
@@ -308,7 +359,11 @@ fn parse_list(message: &ListImagesRequest, caller_id: &str) -> Result<ImageQuery
     let tag_ids = if message.tag_ids.is_empty() {
         Some(Vec::new())
     } else {
-        violations.check(parse_id_list(&message.tag_ids, "tag_ids", MAX_TAGS_PER_CALL))
+        violations.check(parse_id_list(
+            &message.tag_ids,
+            "tag_ids",
+            MAX_TAGS_PER_CALL,
+        ))
     };
     if message.name_contains.chars().count() > ImageName::MAX_CHARS {
         violations.add("name_contains", "must be at most 128 characters");
@@ -327,7 +382,8 @@ fn parse_list(message: &ListImagesRequest, caller_id: &str) -> Result<ImageQuery
         page_size,
         page: None,
     };
-    query.page = PageToken::<ImageCursor>::parse(&message.page_token, &query.fingerprint(caller_id))?;
+    query.page =
+        PageToken::<ImageCursor>::parse(&message.page_token, &query.fingerprint(caller_id))?;
     Ok(query)
 }
 
@@ -391,7 +447,10 @@ fn parse_id_and_users(
     }
 }
 
-fn parse_id_and_tags(id: &str, tag_ids: &[String]) -> Result<(ResourceId, Vec<ResourceId>), DomainError> {
+fn parse_id_and_tags(
+    id: &str,
+    tag_ids: &[String],
+) -> Result<(ResourceId, Vec<ResourceId>), DomainError> {
     let mut violations = Violations::new();
     let id = violations.check(ResourceId::parse(id, "id"));
     let tags = violations.check(parse_id_list(tag_ids, "tag_ids", MAX_TAGS_PER_CALL));

@@ -67,7 +67,11 @@ impl Shared {
 
 /// Runs one RPC inside its span and logs its outcome: OK at debug, client errors at info,
 /// server errors at error.
-async fn observe<T, F>(service: &'static str, method: &'static str, call: F) -> Result<Response<T>, Status>
+async fn observe<T, F>(
+    service: &'static str,
+    method: &'static str,
+    call: F,
+) -> Result<Response<T>, Status>
 where
     F: Future<Output = Result<T, Status>>,
 {

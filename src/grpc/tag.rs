@@ -4,11 +4,11 @@ use tonic::{Request, Response, Status};
 
 use super::convert::tag_to_proto;
 use super::{Shared, observe};
+use crate::domain::DomainError;
 use crate::domain::error::Violations;
 use crate::domain::page::{PageSize, PageToken};
 use crate::domain::tag::NewTag;
 use crate::domain::text::ResourceId;
-use crate::domain::DomainError;
 use crate::proto::tag_service_server::TagService;
 use crate::proto::*;
 
@@ -82,7 +82,11 @@ impl TagService for TagApi {
                 return Err(DomainError::invalid("id", "is invalid").into());
             };
 
-            let unbound = self.shared.store.delete_tag(&caller, &id, message.force).await?;
+            let unbound = self
+                .shared
+                .store
+                .delete_tag(&caller, &id, message.force)
+                .await?;
 
             Ok(DeleteTagResponse {
                 unbound_images: i32::try_from(unbound).unwrap_or(i32::MAX),

@@ -4,10 +4,10 @@ use tonic::{Request, Response, Status};
 
 use super::convert::user_to_proto;
 use super::{Shared, observe};
+use crate::domain::DomainError;
 use crate::domain::page::{PageSize, PageToken};
 use crate::domain::text::parse_user_token;
 use crate::domain::user::{Caller, NewUser};
-use crate::domain::DomainError;
 use crate::proto::user_service_server::UserService;
 use crate::proto::*;
 
@@ -29,7 +29,10 @@ impl UserApi {
         if caller.admin {
             Ok(caller)
         } else {
-            Err(DomainError::PermissionDenied("the user directory is for administrators".into()).into())
+            Err(
+                DomainError::PermissionDenied("the user directory is for administrators".into())
+                    .into(),
+            )
         }
     }
 }

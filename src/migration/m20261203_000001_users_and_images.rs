@@ -117,7 +117,12 @@ impl MigrationTrait for Migration {
 fn users() -> TableCreateStatement {
     Table::create()
         .table(Users::Table)
-        .col(ColumnDef::new(Users::Id).string_len(64).not_null().primary_key())
+        .col(
+            ColumnDef::new(Users::Id)
+                .string_len(64)
+                .not_null()
+                .primary_key(),
+        )
         .col(ColumnDef::new(Users::Username).string_len(64).not_null())
         .col(
             ColumnDef::new(Users::UsernameKey)
@@ -125,7 +130,11 @@ fn users() -> TableCreateStatement {
                 .not_null()
                 .unique_key(),
         )
-        .col(ColumnDef::new(Users::DisplayName).string_len(128).not_null())
+        .col(
+            ColumnDef::new(Users::DisplayName)
+                .string_len(128)
+                .not_null(),
+        )
         .col(ColumnDef::new(Users::Disabled).boolean().not_null())
         .col(ColumnDef::new(Users::CreateTime).big_integer().not_null())
         .to_owned()
@@ -134,11 +143,20 @@ fn users() -> TableCreateStatement {
 fn images() -> TableCreateStatement {
     Table::create()
         .table(Images::Table)
-        .col(ColumnDef::new(Images::Id).string_len(36).not_null().primary_key())
+        .col(
+            ColumnDef::new(Images::Id)
+                .string_len(36)
+                .not_null()
+                .primary_key(),
+        )
         .col(ColumnDef::new(Images::Name).string_len(128).not_null())
         .col(ColumnDef::new(Images::NameScope).string_len(64).not_null())
         .col(ColumnDef::new(Images::OwnerId).string_len(64).null())
-        .col(ColumnDef::new(Images::Description).string_len(1024).not_null())
+        .col(
+            ColumnDef::new(Images::Description)
+                .string_len(1024)
+                .not_null(),
+        )
         .col(ColumnDef::new(Images::Status).integer().not_null())
         .col(ColumnDef::new(Images::DiskFormat).integer().not_null())
         .col(ColumnDef::new(Images::OsType).integer().not_null())
@@ -148,7 +166,11 @@ fn images() -> TableCreateStatement {
         .col(ColumnDef::new(Images::SizeBytes).big_integer().not_null())
         .col(ColumnDef::new(Images::MinDiskGb).integer().not_null())
         .col(ColumnDef::new(Images::MinRamMb).integer().not_null())
-        .col(ColumnDef::new(Images::ChecksumSha256).string_len(64).not_null())
+        .col(
+            ColumnDef::new(Images::ChecksumSha256)
+                .string_len(64)
+                .not_null(),
+        )
         .col(ColumnDef::new(Images::Protected).boolean().not_null())
         .col(ColumnDef::new(Images::SourceImageId).string_len(36).null())
         .col(ColumnDef::new(Images::Revision).big_integer().not_null())
@@ -167,11 +189,27 @@ fn images() -> TableCreateStatement {
 fn request_log() -> TableCreateStatement {
     Table::create()
         .table(RequestLog::Table)
-        .col(ColumnDef::new(RequestLog::CallerId).string_len(64).not_null())
-        .col(ColumnDef::new(RequestLog::RequestId).string_len(36).not_null())
-        .col(ColumnDef::new(RequestLog::Fingerprint).string_len(128).not_null())
+        .col(
+            ColumnDef::new(RequestLog::CallerId)
+                .string_len(64)
+                .not_null(),
+        )
+        .col(
+            ColumnDef::new(RequestLog::RequestId)
+                .string_len(36)
+                .not_null(),
+        )
+        .col(
+            ColumnDef::new(RequestLog::Fingerprint)
+                .string_len(128)
+                .not_null(),
+        )
         .col(ColumnDef::new(RequestLog::Response).text().not_null())
-        .col(ColumnDef::new(RequestLog::CreateTime).big_integer().not_null())
+        .col(
+            ColumnDef::new(RequestLog::CreateTime)
+                .big_integer()
+                .not_null(),
+        )
         .primary_key(
             Index::create()
                 .col(RequestLog::CallerId)

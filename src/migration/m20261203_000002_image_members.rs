@@ -32,9 +32,21 @@ impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let table = Table::create()
             .table(ImageMembers::Table)
-            .col(ColumnDef::new(ImageMembers::ImageId).string_len(36).not_null())
-            .col(ColumnDef::new(ImageMembers::UserId).string_len(64).not_null())
-            .col(ColumnDef::new(ImageMembers::CreateTime).big_integer().not_null())
+            .col(
+                ColumnDef::new(ImageMembers::ImageId)
+                    .string_len(36)
+                    .not_null(),
+            )
+            .col(
+                ColumnDef::new(ImageMembers::UserId)
+                    .string_len(64)
+                    .not_null(),
+            )
+            .col(
+                ColumnDef::new(ImageMembers::CreateTime)
+                    .big_integer()
+                    .not_null(),
+            )
             .primary_key(
                 Index::create()
                     .col(ImageMembers::ImageId)

@@ -78,7 +78,12 @@ impl MigrationTrait for Migration {
 fn tags() -> TableCreateStatement {
     Table::create()
         .table(Tags::Table)
-        .col(ColumnDef::new(Tags::Id).string_len(36).not_null().primary_key())
+        .col(
+            ColumnDef::new(Tags::Id)
+                .string_len(36)
+                .not_null()
+                .primary_key(),
+        )
         .col(ColumnDef::new(Tags::OwnerId).string_len(64).not_null())
         .col(ColumnDef::new(Tags::TagKey).string_len(64).not_null())
         .col(ColumnDef::new(Tags::TagValue).string_len(128).not_null())
@@ -98,8 +103,16 @@ fn image_tags() -> TableCreateStatement {
         .table(ImageTags::Table)
         .col(ColumnDef::new(ImageTags::ImageId).string_len(36).not_null())
         .col(ColumnDef::new(ImageTags::TagId).string_len(36).not_null())
-        .col(ColumnDef::new(ImageTags::CreateTime).big_integer().not_null())
-        .primary_key(Index::create().col(ImageTags::ImageId).col(ImageTags::TagId))
+        .col(
+            ColumnDef::new(ImageTags::CreateTime)
+                .big_integer()
+                .not_null(),
+        )
+        .primary_key(
+            Index::create()
+                .col(ImageTags::ImageId)
+                .col(ImageTags::TagId),
+        )
         .foreign_key(
             ForeignKey::create()
                 .name("fk_image_tags_image")

@@ -4,12 +4,13 @@ use std::collections::{HashMap, HashSet};
 
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query};
 use sea_orm::{
-    ActiveValue::Set, RelationTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait,
 };
 
 use super::replay::RetryKey;
 use super::{Store, StoreError, is_unique_violation, lock_image, now_micros};
+use crate::domain::DomainError;
 use crate::domain::access::{Operation, Relation, authorize};
 use crate::domain::error::{Resource, Violation};
 use crate::domain::image::{
@@ -18,7 +19,6 @@ use crate::domain::image::{
 };
 use crate::domain::text::ResourceId;
 use crate::domain::user::Caller;
-use crate::domain::DomainError;
 use crate::entity::{image, image_member, image_tag, tag};
 
 /// The stored facts that decide what a caller may do with an image.
@@ -97,7 +97,10 @@ pub(super) async fn tags_of<C: ConnectionTrait>(
         .column_as(Expr::col((tag::Entity, tag::Column::TagKey)), "tag_key")
         .column_as(Expr::col((tag::Entity, tag::Column::TagValue)), "tag_value")
         .column_as(Expr::col((tag::Entity, tag::Column::OwnerId)), "owner_id")
-        .column_as(Expr::col((tag::Entity, tag::Column::CreateTime)), "create_time")
+        .column_as(
+            Expr::col((tag::Entity, tag::Column::CreateTime)),
+            "create_time",
+        )
         .join(sea_orm::JoinType::InnerJoin, image_tag::Relation::Tag.def())
         .filter(image_tag::Column::ImageId.is_in(image_ids.iter().copied()))
         .order_by_asc(Expr::col((tag::Entity, tag::Column::TagKey)))
@@ -171,7 +174,13 @@ pub(super) async fn present_loaded<C: ConnectionTrait>(
     } else {
         Vec::new()
     };
-    Ok(present(loaded.row, category, loaded.member_count, tags, caller))
+    Ok(present(
+        loaded.row,
+        category,
+        loaded.member_count,
+        tags,
+        caller,
+    ))
 }
 
 fn already_exists(names: Vec<String>) -> StoreError {
@@ -539,14 +548,17 @@ async fn clone_in<C: ConnectionTrait>(
             update_time: now,
         })
         .collect();
-    let insert = image::Entity::insert_many(rows.iter().cloned().map(IntoActiveModel::into_active_model))
-        .exec_without_returning(txn)
-        .await;
+    let insert =
+        image::Entity::insert_many(rows.iter().cloned().map(IntoActiveModel::into_active_model))
+            .exec_without_returning(txn)
+            .await;
     match insert {
         Ok(_) => {}
         // A concurrent call took one of the names between the check and the insert.
         Err(err) if is_unique_violation(&err) => {
-            return Err(already_exists(names.iter().map(|n| (*n).to_owned()).collect()));
+            return Err(already_exists(
+                names.iter().map(|n| (*n).to_owned()).collect(),
+            ));
         }
         Err(err) => return Err(err.into()),
     }
@@ -628,7 +640,8 @@ fn list_filter(caller: &Caller, query: &ImageQuery) -> Condition {
     let mut filter = Condition::all().add(category);
     if !query.name_contains.is_empty() {
         let pattern = format!("%{}%", escape_like(&query.name_contains));
-        filter = filter.add(Expr::col(image::Column::Name).like(LikeExpr::new(pattern).escape('!')));
+        filter =
+            filter.add(Expr::col(image::Column::Name).like(LikeExpr::new(pattern).escape('!')));
     }
     for tag_id in &query.tag_ids {
         filter = filter.add(Expr::exists(
@@ -639,7 +652,9 @@ fn list_filter(caller: &Caller, query: &ImageQuery) -> Condition {
                     Expr::col((image_tag::Entity, image_tag::Column::ImageId))
                         .equals((image::Entity, image::Column::Id)),
                 )
-                .and_where(Expr::col((image_tag::Entity, image_tag::Column::TagId)).eq(tag_id.as_str()))
+                .and_where(
+                    Expr::col((image_tag::Entity, image_tag::Column::TagId)).eq(tag_id.as_str()),
+                )
                 .to_owned(),
         ));
     }
@@ -666,7 +681,13 @@ fn after_cursor(order: ImageOrder, cursor: &ImageCursor) -> Condition {
         ImageCursor::Name(name, id) => (image::Column::Name, Expr::val(name.as_str()), id),
     };
     let descending = matches!(order, ImageOrder::CreateTimeDesc | ImageOrder::NameDesc);
-    let beyond = |col: Expr, value: Expr| if descending { col.lt(value) } else { col.gt(value) };
+    let beyond = |col: Expr, value: Expr| {
+        if descending {
+            col.lt(value)
+        } else {
+            col.gt(value)
+        }
+    };
     Condition::any()
         .add(beyond(Expr::col(key_col), key.clone()))
         .add(
@@ -676,7 +697,10 @@ fn after_cursor(order: ImageOrder, cursor: &ImageCursor) -> Condition {
         )
 }
 
-fn order(select: sea_orm::Select<image::Entity>, order: ImageOrder) -> sea_orm::Select<image::Entity> {
+fn order(
+    select: sea_orm::Select<image::Entity>,
+    order: ImageOrder,
+) -> sea_orm::Select<image::Entity> {
     match order {
         ImageOrder::CreateTimeDesc => select
             .order_by_desc(image::Column::CreateTime)

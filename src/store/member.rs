@@ -9,13 +9,13 @@ use super::image::{count_members, load};
 use super::replay::RetryKey;
 use super::user::users_for_refs;
 use super::{Store, StoreError, lock_image, now_micros};
+use crate::domain::DomainError;
 use crate::domain::access::{Operation, authorize};
 use crate::domain::error::{FieldViolation, Resource};
 use crate::domain::image::{MAX_MEMBERS_PER_IMAGE, Member, RevokeOutcome, ShareOutcome};
 use crate::domain::page::{PageSize, PageToken};
 use crate::domain::text::ResourceId;
 use crate::domain::user::{Caller, User, UserRef, resolve_user_refs};
-use crate::domain::DomainError;
 use crate::entity::{image_member, user};
 
 /// A page of members.
@@ -112,7 +112,10 @@ impl Store {
             .column(image_member::Column::UserId)
             .column(user::Column::Username)
             .column(image_member::Column::CreateTime)
-            .join(sea_orm::JoinType::InnerJoin, image_member::Relation::User.def())
+            .join(
+                sea_orm::JoinType::InnerJoin,
+                image_member::Relation::User.def(),
+            )
             .filter(image_member::Column::ImageId.eq(id.as_str()));
         if let Some(token) = &after {
             let (time, user_id) = &token.after;
@@ -136,9 +139,9 @@ impl Store {
         let more = rows.len() as u64 > size.get();
         rows.truncate(size.get() as usize);
         let next = match (more, rows.last()) {
-            (true, Some((user_id, _, time))) => Some(
-                PageToken::new((*time, user_id.clone()), 0, &format!("members|{id}")).encode(),
-            ),
+            (true, Some((user_id, _, time))) => {
+                Some(PageToken::new((*time, user_id.clone()), 0, &format!("members|{id}")).encode())
+            }
             _ => None,
         };
         let members = rows
@@ -169,8 +172,17 @@ async fn share_in<C: ConnectionTrait>(
     let selves: Vec<FieldViolation> = refs
         .iter()
         .enumerate()
-        .filter(|(_, r)| users.iter().any(|u| u.id == owner && (r.text == u.id || r.text.eq_ignore_ascii_case(&u.username))))
-        .map(|(index, _)| FieldViolation::new(format!("users[{index}]"), "names the image's owner, who cannot be a member"))
+        .filter(|(_, r)| {
+            users.iter().any(|u| {
+                u.id == owner && (r.text == u.id || r.text.eq_ignore_ascii_case(&u.username))
+            })
+        })
+        .map(|(index, _)| {
+            FieldViolation::new(
+                format!("users[{index}]"),
+                "names the image's owner, who cannot be a member",
+            )
+        })
         .collect();
     if !selves.is_empty() {
         return Err(DomainError::Invalid(selves).into());
@@ -234,15 +246,18 @@ async fn revoke_in<C: ConnectionTrait>(
     let found = users_for_refs(txn, refs).await?;
     let enabled_or_not: Vec<User> = found
         .into_iter()
-        .map(|u| User { disabled: false, ..u })
+        .map(|u| User {
+            disabled: false,
+            ..u
+        })
         .collect();
     let (users, unknown) = resolve_user_refs(refs, &enabled_or_not);
     let existing = members_among(txn, id.as_str(), &users).await?;
     let mut missing: Vec<String> = unknown.iter().map(|r| r.text.clone()).collect();
     for reference in refs {
-        let user = users.iter().find(|u| {
-            u.id == reference.text || u.username.eq_ignore_ascii_case(&reference.text)
-        });
+        let user = users
+            .iter()
+            .find(|u| u.id == reference.text || u.username.eq_ignore_ascii_case(&reference.text));
         if let Some(user) = user
             && !existing.iter().any(|m| m.user_id == user.id)
             && !missing.contains(&reference.text)

@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
-    DbErr, IsolationLevel, RuntimeErr, SqlErr, TransactionOptions, TransactionTrait,
-    SqliteTransactionMode,
+    DbErr, IsolationLevel, RuntimeErr, SqlErr, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
 
@@ -205,7 +205,7 @@ async fn lock_image<C: ConnectionTrait>(txn: &C, image_id: &str) -> Result<(), D
     use crate::entity::image;
 
     image::Entity::update_many()
-        .col_expr(image::Column::Revision, Expr::col(image::Column::Revision).into())
+        .col_expr(image::Column::Revision, Expr::col(image::Column::Revision))
         .filter(image::Column::Id.eq(image_id))
         .exec(txn)
         .await?;

@@ -2,7 +2,8 @@
 //! transaction as its changes; a repeat finds the record and gets the same answer back.
 
 use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, EntityTrait, QueryFilter,
+    ActiveValue::Set,
+    ConnectionTrait, EntityTrait, QueryFilter,
     sea_query::{Expr, ExprTrait},
 };
 use serde::{Serialize, de::DeserializeOwned};
@@ -37,11 +38,9 @@ where
         return Ok(None);
     };
     if found.fingerprint != key.fingerprint {
-        return Err(DomainError::invalid(
-            "request_id",
-            "was already used for a different request",
-        )
-        .into());
+        return Err(
+            DomainError::invalid("request_id", "was already used for a different request").into(),
+        );
     }
     serde_json::from_str(&found.response)
         .map(Some)
@@ -65,7 +64,10 @@ where
         response: Set(response),
         create_time: Set(now_micros()),
     };
-    match request_log::Entity::insert(row).exec_without_returning(db).await {
+    match request_log::Entity::insert(row)
+        .exec_without_returning(db)
+        .await
+    {
         Ok(_) => Ok(()),
         Err(err) if is_unique_violation(&err) => Err(StoreError::Contention(0)),
         Err(err) => Err(err.into()),
@@ -93,9 +95,7 @@ impl super::Store {
     where
         T: Serialize + DeserializeOwned,
         F: FnMut(sea_orm::DatabaseTransaction) -> Fut,
-        Fut: std::future::Future<
-                Output = (sea_orm::DatabaseTransaction, Result<T, StoreError>),
-            >,
+        Fut: std::future::Future<Output = (sea_orm::DatabaseTransaction, Result<T, StoreError>)>,
     {
         let Some(key) = key else {
             return self.write(operation).await;

@@ -1,12 +1,13 @@
 //! Tags of users and their bindings to images.
 
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::image::{load, present_loaded};
 use super::{Store, StoreError, is_unique_violation, lock_image, now_micros};
+use crate::domain::DomainError;
 use crate::domain::access::{Operation, authorize};
 use crate::domain::error::{Resource, Violation};
 use crate::domain::image::{Image, MAX_TAGS_PER_IMAGE, Tag};
@@ -14,7 +15,6 @@ use crate::domain::page::{PageSize, PageToken};
 use crate::domain::tag::NewTag;
 use crate::domain::text::ResourceId;
 use crate::domain::user::Caller;
-use crate::domain::DomainError;
 use crate::entity::{image_tag, tag};
 
 /// A page of tags.
@@ -102,7 +102,11 @@ impl Store {
         rows.truncate(size.get() as usize);
         let next = match (more, rows.last()) {
             (true, Some(last)) => {
-                let cursor = (last.tag_key.clone(), last.tag_value.clone(), last.id.clone());
+                let cursor = (
+                    last.tag_key.clone(),
+                    last.tag_value.clone(),
+                    last.id.clone(),
+                );
                 Some(PageToken::new(cursor, 0, &format!("tags|{}", caller.id)).encode())
             }
             _ => None,

@@ -1,15 +1,15 @@
 //! The user directory.
 
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Condition,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 
 use super::{Store, StoreError, is_unique_violation, now_micros};
+use crate::domain::DomainError;
 use crate::domain::error::Resource;
 use crate::domain::page::{PageSize, PageToken};
 use crate::domain::user::{NewUser, User, UserRef, username_key};
-use crate::domain::DomainError;
 use crate::entity::user;
 
 impl From<user::Model> for User {
@@ -50,7 +50,10 @@ impl Store {
             disabled: Set(false),
             create_time: Set(now_micros()),
         };
-        match user::Entity::insert(row.clone()).exec_without_returning(&self.db).await {
+        match user::Entity::insert(row.clone())
+            .exec_without_returning(&self.db)
+            .await
+        {
             Ok(_) => {}
             Err(err) if is_unique_violation(&err) => {
                 let taken = self.taken_user_names(new).await?;
@@ -62,9 +65,13 @@ impl Store {
             }
             Err(err) => return Err(err.into()),
         }
-        self.find_user(&new.id)
-            .await?
-            .ok_or_else(|| DomainError::NotFound { resource: Resource::User, names: vec![new.id.clone()] }.into())
+        self.find_user(&new.id).await?.ok_or_else(|| {
+            DomainError::NotFound {
+                resource: Resource::User,
+                names: vec![new.id.clone()],
+            }
+            .into()
+        })
     }
 
     /// Which of the new user's id and username are taken, for the error.
@@ -81,7 +88,10 @@ impl Store {
         if rows.iter().any(|u| u.id == new.id) {
             taken.push(format!("users/{}", new.id));
         }
-        if rows.iter().any(|u| u.username_key == username_key(&new.username)) {
+        if rows
+            .iter()
+            .any(|u| u.username_key == username_key(&new.username))
+        {
             taken.push(format!("username {}", new.username));
         }
         Ok(taken)
@@ -113,7 +123,10 @@ impl Store {
     /// Disables a user. They can no longer call, and lose what was shared with them.
     pub async fn disable_user(&self, id: &str) -> Result<User, StoreError> {
         let updated = user::Entity::update_many()
-            .col_expr(user::Column::Disabled, sea_orm::sea_query::Expr::value(true))
+            .col_expr(
+                user::Column::Disabled,
+                sea_orm::sea_query::Expr::value(true),
+            )
             .filter(user::Column::Id.eq(id))
             .exec(&self.db)
             .await?;

@@ -51,7 +51,11 @@ async fn copies_are_numbered_owned_by_the_caller_and_bare() {
     assert_eq!(app.count("images").await, 4);
     assert_eq!(app.count("image_members").await, 1);
     assert_eq!(app.count("image_tags").await, 1);
-    let single = app.images("alice").clone_image(clone(&x.id, "solo", 0)).await.expect("one");
+    let single = app
+        .images("alice")
+        .clone_image(clone(&x.id, "solo", 0))
+        .await
+        .expect("one");
     assert_eq!(single.into_inner().images[0].name, "solo");
 }
 
@@ -62,8 +66,14 @@ async fn a_clash_with_any_copy_name_creates_nothing() {
     app.create("alice", "web-2").await;
     let before = app.snapshot().await;
 
-    let status = err(app.images("alice").clone_image(clone(&x.id, "web", 3)).await);
-    let again = app.images("alice").clone_image(clone(&x.id, "web", 3)).await;
+    let status = err(app
+        .images("alice")
+        .clone_image(clone(&x.id, "web", 3))
+        .await);
+    let again = app
+        .images("alice")
+        .clone_image(clone(&x.id, "web", 3))
+        .await;
 
     assert_eq!(status.code(), Code::AlreadyExists);
     assert_eq!(resource_names(&status), ["web-2"]);
@@ -98,14 +108,31 @@ async fn received_and_system_images_clone_into_the_callers_own() {
     let s = app.create("root", "base").await;
     app.share("bob", &y.id, &["alice"]).await.expect("share");
 
-    let from_received = app.images("alice").clone_image(clone(&y.id, "mine", 1)).await.expect("clone");
-    let from_system = app.images("alice").clone_image(clone(&s.id, "sys", 2)).await.expect("clone");
-    let invisible = app.images("erin").clone_image(clone(&y.id, "stolen", 1)).await;
+    let from_received = app
+        .images("alice")
+        .clone_image(clone(&y.id, "mine", 1))
+        .await
+        .expect("clone");
+    let from_system = app
+        .images("alice")
+        .clone_image(clone(&s.id, "sys", 2))
+        .await
+        .expect("clone");
+    let invisible = app
+        .images("erin")
+        .clone_image(clone(&y.id, "stolen", 1))
+        .await;
     app.revoke("bob", &y.id, &["alice"]).await.expect("revoke");
 
     let copy = &from_received.into_inner().images[0];
     assert_eq!(code(invisible), Code::NotFound);
-    assert_eq!(app.get("alice", &copy.id).await.expect("copy stays").owner_id, "alice");
+    assert_eq!(
+        app.get("alice", &copy.id)
+            .await
+            .expect("copy stays")
+            .owner_id,
+        "alice"
+    );
     assert_eq!(from_system.into_inner().images.len(), 2);
     let mut own = app.names("alice", ImageCategory::Own).await;
     own.sort();
@@ -120,8 +147,16 @@ async fn a_retried_clone_returns_the_same_copies() {
     request.request_id = uuid::Uuid::new_v4().to_string();
     let mut images = app.images("alice");
 
-    let first = images.clone_image(request.clone()).await.expect("first").into_inner();
-    let again = images.clone_image(request.clone()).await.expect("again").into_inner();
+    let first = images
+        .clone_image(request.clone())
+        .await
+        .expect("first")
+        .into_inner();
+    let again = images
+        .clone_image(request.clone())
+        .await
+        .expect("again")
+        .into_inner();
     request.name = "other".into();
     let reused = images.clone_image(request).await;
 
@@ -144,7 +179,12 @@ async fn concurrent_clones_to_one_name_make_exactly_one_batch() {
         .collect();
     let mut codes = Vec::new();
     for call in calls {
-        codes.push(call.await.expect("joined").map(|_| Code::Ok).unwrap_or_else(|s| s.code()));
+        codes.push(
+            call.await
+                .expect("joined")
+                .map(|_| Code::Ok)
+                .unwrap_or_else(|s| s.code()),
+        );
     }
     codes.sort_by_key(|c| *c as i32);
 

@@ -4,9 +4,9 @@ use image_service::proto::*;
 use tokio_stream::StreamExt;
 use tonic::Code;
 use tonic::codec::CompressionEncoding;
+use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
-use tonic_health::pb::HealthCheckRequest;
 
 use crate::helpers::{TestApp, code};
 
@@ -70,14 +70,22 @@ async fn reflection_lists_every_service_in_both_versions() {
         let mut client = server_reflection_client::ServerReflectionClient::new(app.channel.clone());
         let request = ServerReflectionRequest {
             host: String::new(),
-            message_request: Some(server_reflection_request::MessageRequest::ListServices(String::new())),
+            message_request: Some(server_reflection_request::MessageRequest::ListServices(
+                String::new(),
+            )),
         };
         let mut stream = client
             .server_reflection_info(tokio_stream::iter([request]))
             .await
             .expect("v1")
             .into_inner();
-        match stream.next().await.expect("answer").expect("ok").message_response {
+        match stream
+            .next()
+            .await
+            .expect("answer")
+            .expect("ok")
+            .message_response
+        {
             Some(server_reflection_response::MessageResponse::ListServicesResponse(list)) => {
                 list.service.into_iter().map(|s| s.name).collect::<Vec<_>>()
             }
@@ -109,8 +117,16 @@ async fn reflection_lists_every_service_in_both_versions() {
             .into_inner();
         let mut files = 0;
         for _ in 0..3 {
-            match stream.next().await.expect("answer").expect("ok").message_response {
-                Some(server_reflection_response::MessageResponse::FileDescriptorResponse(found)) => {
+            match stream
+                .next()
+                .await
+                .expect("answer")
+                .expect("ok")
+                .message_response
+            {
+                Some(server_reflection_response::MessageResponse::FileDescriptorResponse(
+                    found,
+                )) => {
                     files += found.file_descriptor_proto.len();
                 }
                 other => panic!("unexpected {other:?}"),
@@ -135,9 +151,15 @@ async fn gzip_compressed_calls_are_accepted() {
         .send_compressed(CompressionEncoding::Gzip)
         .accept_compressed(CompressionEncoding::Gzip);
 
-    let read = images.get_image(GetImageRequest { id: x.id.clone() }).await.expect("gzip");
+    let read = images
+        .get_image(GetImageRequest { id: x.id.clone() })
+        .await
+        .expect("gzip");
 
-    assert_eq!(read.into_inner().image.map(|i| i.name), Some("web".to_owned()));
+    assert_eq!(
+        read.into_inner().image.map(|i| i.name),
+        Some("web".to_owned())
+    );
 }
 
 #[tokio::test]
@@ -163,7 +185,10 @@ async fn an_oversized_description_is_refused_and_the_server_keeps_serving() {
 
     let refused = code(result);
     assert!(
-        matches!(refused, Code::ResourceExhausted | Code::OutOfRange | Code::InvalidArgument),
+        matches!(
+            refused,
+            Code::ResourceExhausted | Code::OutOfRange | Code::InvalidArgument
+        ),
         "got {refused:?}"
     );
     assert_eq!(app.snapshot().await, before);

@@ -25,7 +25,9 @@ pub struct Bearer(Option<MetadataValue<tonic::metadata::Ascii>>);
 impl tonic::service::Interceptor for Bearer {
     fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
         if let Some(value) = &self.0 {
-            request.metadata_mut().insert("authorization", value.clone());
+            request
+                .metadata_mut()
+                .insert("authorization", value.clone());
         }
         Ok(request)
     }
@@ -57,9 +59,13 @@ async fn fresh_database(dir: &std::path::Path) -> String {
         }
         _ => format!("CREATE DATABASE {name}"),
     };
-    db.execute_unprepared(&create).await.expect("create the test database");
+    db.execute_unprepared(&create)
+        .await
+        .expect("create the test database");
     let _ = db.close().await;
-    let base = server.rsplit_once('/').map_or(server.as_str(), |(base, _)| base);
+    let base = server
+        .rsplit_once('/')
+        .map_or(server.as_str(), |(base, _)| base);
     format!("{base}/{name}")
 }
 
@@ -106,8 +112,8 @@ impl TestApp {
     }
 
     pub async fn add_user(&self, id: &str, username: &str) {
-        let new = image_service::domain::user::NewUser::parse(id, username, "")
-            .expect("valid user");
+        let new =
+            image_service::domain::user::NewUser::parse(id, username, "").expect("valid user");
         self.running()
             .store()
             .create_user(&new)
@@ -235,11 +241,14 @@ impl TestApp {
 
     /// Names of the images `user` sees in `category`, in listing order.
     pub async fn names(&self, user: &str, category: ImageCategory) -> Vec<String> {
-        self.list(user, ListImagesRequest {
-            category: category.into(),
-            page_size: 1000,
-            ..Default::default()
-        })
+        self.list(
+            user,
+            ListImagesRequest {
+                category: category.into(),
+                page_size: 1000,
+                ..Default::default()
+            },
+        )
         .await
         .into_iter()
         .map(|i| i.name)
@@ -255,7 +264,12 @@ impl TestApp {
             .images
     }
 
-    pub async fn share(&self, user: &str, id: &str, users: &[&str]) -> Result<ShareImageResponse, Status> {
+    pub async fn share(
+        &self,
+        user: &str,
+        id: &str,
+        users: &[&str],
+    ) -> Result<ShareImageResponse, Status> {
         self.images(user)
             .share_image(ShareImageRequest {
                 id: id.into(),
@@ -266,7 +280,12 @@ impl TestApp {
             .map(tonic::Response::into_inner)
     }
 
-    pub async fn revoke(&self, user: &str, id: &str, users: &[&str]) -> Result<RevokeImageSharesResponse, Status> {
+    pub async fn revoke(
+        &self,
+        user: &str,
+        id: &str,
+        users: &[&str],
+    ) -> Result<RevokeImageSharesResponse, Status> {
         self.images(user)
             .revoke_image_shares(RevokeImageSharesRequest {
                 id: id.into(),

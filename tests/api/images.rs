@@ -53,8 +53,14 @@ async fn calls_without_a_valid_token_are_unauthenticated() {
     };
 
     let missing = app.images_anonymous().get_image(request()).await;
-    let malformed = app.images_with_header("Bearer not.a.jwt").get_image(request()).await;
-    let not_bearer = app.images_with_header("Basic abc").get_image(request()).await;
+    let malformed = app
+        .images_with_header("Bearer not.a.jwt")
+        .get_image(request())
+        .await;
+    let not_bearer = app
+        .images_with_header("Basic abc")
+        .get_image(request())
+        .await;
     let foreign_key = image_service::auth::mint(
         &image_service::auth::KeySource::Secret(image_service::auth::Secret::new("other")),
         "alice",
@@ -110,7 +116,10 @@ async fn only_administrators_register_system_images() {
     let system = app.create("root", "base").await;
     assert_eq!(system.category(), ImageCategory::System);
     assert_eq!(system.owner_id, "");
-    assert_eq!(app.get("erin", &system.id).await.map(|i| i.category()).ok(), Some(ImageCategory::System));
+    assert_eq!(
+        app.get("erin", &system.id).await.map(|i| i.category()).ok(),
+        Some(ImageCategory::System)
+    );
 }
 
 #[tokio::test]
@@ -157,7 +166,12 @@ async fn unicode_text_round_trips_byte_for_byte() {
 
     let updated = app
         .images("alice")
-        .update_image(update(&image.id, "Ünïcødé 日本 (测试)", text, &["name", "description"]))
+        .update_image(update(
+            &image.id,
+            "Ünïcødé 日本 (测试)",
+            text,
+            &["name", "description"],
+        ))
         .await
         .expect("update")
         .into_inner()
@@ -176,7 +190,13 @@ async fn names_refuse_symbols_emoji_and_blank_text() {
     let image = app.create("alice", "web").await;
     let before = app.snapshot().await;
 
-    for name in ["Ünïcødé 100% ✓ 😀 日本", "", "   ", "tab\there", &"a".repeat(129)] {
+    for name in [
+        "Ünïcødé 100% ✓ 😀 日本",
+        "",
+        "   ",
+        "tab\there",
+        &"a".repeat(129),
+    ] {
         let status = err(app
             .images("alice")
             .update_image(update(&image.id, name, "", &["name"]))
@@ -235,7 +255,10 @@ async fn other_users_images_are_not_found_like_unused_ids() {
     let foreign = app.get("erin", &image.id).await;
     let unused = app.get("erin", &uuid::Uuid::new_v4().to_string()).await;
     let malformed = app.get("erin", "not-a-uuid").await;
-    let modify = app.images("erin").update_image(update(&image.id, "x", "", &["name"])).await;
+    let modify = app
+        .images("erin")
+        .update_image(update(&image.id, "x", "", &["name"]))
+        .await;
     let delete = app
         .images("erin")
         .delete_image(DeleteImageRequest {
@@ -274,8 +297,14 @@ async fn an_update_changes_only_the_fields_of_its_mask() {
         .update_image(update(&image.id, "x", "y", &["owner_id", "name"]))
         .await);
 
-    assert_eq!((renamed.name.as_str(), renamed.description.as_str()), ("web2", "web description"));
-    assert_eq!((cleared.name.as_str(), cleared.description.as_str()), ("web2", ""));
+    assert_eq!(
+        (renamed.name.as_str(), renamed.description.as_str()),
+        ("web2", "web description")
+    );
+    assert_eq!(
+        (cleared.name.as_str(), cleared.description.as_str()),
+        ("web2", "")
+    );
     assert_eq!(code(no_mask), Code::InvalidArgument);
     assert_eq!(unknown_path.code(), Code::InvalidArgument);
     assert_eq!(bad_fields(&unknown_path), ["update_mask.paths[0]"]);
@@ -307,7 +336,10 @@ async fn system_images_are_modified_and_deleted_by_administrators_only() {
     let system = app.create("root", "base").await;
     let before = app.snapshot().await;
 
-    let modify = app.images("alice").update_image(update(&system.id, "x", "", &["name"])).await;
+    let modify = app
+        .images("alice")
+        .update_image(update(&system.id, "x", "", &["name"]))
+        .await;
     let delete = app
         .images("alice")
         .delete_image(DeleteImageRequest {
@@ -324,7 +356,10 @@ async fn system_images_are_modified_and_deleted_by_administrators_only() {
         .update_image(update(&system.id, "base2", "", &["name"]))
         .await
         .expect("admin renames");
-    assert_eq!(app.get("alice", &system.id).await.expect("get").name, "base2");
+    assert_eq!(
+        app.get("alice", &system.id).await.expect("get").name,
+        "base2"
+    );
 }
 
 #[tokio::test]
@@ -350,7 +385,11 @@ async fn a_protected_image_is_not_deleted_until_unprotected() {
         .update_image(update(&image.id, "", "", &["protected"]))
         .await
         .expect("unprotect");
-    let deleted = images.delete_image(delete()).await.expect("delete").into_inner();
+    let deleted = images
+        .delete_image(delete())
+        .await
+        .expect("delete")
+        .into_inner();
     assert_eq!(deleted.image.map(|i| i.id), Some(image.id.clone()));
     assert_eq!(code(app.get("alice", &image.id).await), Code::NotFound);
     assert_eq!(app.count("images").await, 0);
@@ -427,7 +466,11 @@ async fn paging_neither_skips_nor_repeats_while_images_come_and_go() {
         ..Default::default()
     };
 
-    let first = images.list_images(request(String::new())).await.expect("page 1").into_inner();
+    let first = images
+        .list_images(request(String::new()))
+        .await
+        .expect("page 1")
+        .into_inner();
     // A new image (newer than every listed one) and a deleted one not yet served.
     app.create("alice", "late").await;
     images
@@ -441,7 +484,11 @@ async fn paging_neither_skips_nor_repeats_while_images_come_and_go() {
     let mut seen: Vec<String> = first.images.iter().map(|i| i.name.clone()).collect();
     let mut token = first.next_page_token.clone();
     while !token.is_empty() {
-        let page = images.list_images(request(token)).await.expect("page").into_inner();
+        let page = images
+            .list_images(request(token))
+            .await
+            .expect("page")
+            .into_inner();
         seen.extend(page.images.iter().map(|i| i.name.clone()));
         token = page.next_page_token;
     }
@@ -504,29 +551,41 @@ async fn listings_filter_by_name_and_sort_by_name() {
     }
 
     let by_name = app
-        .list("alice", ListImagesRequest {
-            name_contains: "web".into(),
-            order_by: "name".into(),
-            ..Default::default()
-        })
+        .list(
+            "alice",
+            ListImagesRequest {
+                name_contains: "web".into(),
+                order_by: "name".into(),
+                ..Default::default()
+            },
+        )
         .await;
     let underscore = app
-        .list("alice", ListImagesRequest {
-            name_contains: "_".into(),
-            ..Default::default()
-        })
+        .list(
+            "alice",
+            ListImagesRequest {
+                name_contains: "_".into(),
+                ..Default::default()
+            },
+        )
         .await;
     let percent = app
-        .list("alice", ListImagesRequest {
-            name_contains: "%".into(),
-            ..Default::default()
-        })
+        .list(
+            "alice",
+            ListImagesRequest {
+                name_contains: "%".into(),
+                ..Default::default()
+            },
+        )
         .await;
     let descending = app
-        .list("alice", ListImagesRequest {
-            order_by: "name desc".into(),
-            ..Default::default()
-        })
+        .list(
+            "alice",
+            ListImagesRequest {
+                order_by: "name desc".into(),
+                ..Default::default()
+            },
+        )
         .await;
     let bad_order = app
         .images("alice")
@@ -558,8 +617,16 @@ async fn a_retried_create_returns_the_first_answer() {
     };
     let mut images = app.images("alice");
 
-    let first = images.create_image(request("snap")).await.expect("first").into_inner();
-    let again = images.create_image(request("snap")).await.expect("again").into_inner();
+    let first = images
+        .create_image(request("snap"))
+        .await
+        .expect("first")
+        .into_inner();
+    let again = images
+        .create_image(request("snap"))
+        .await
+        .expect("again")
+        .into_inner();
     let different = images.create_image(request("other")).await;
 
     assert_eq!(first, again);

@@ -2,6 +2,12 @@
 //! talks to it over a real gRPC channel. `TEST_DATABASE_URL` runs them on PostgreSQL or
 //! MariaDB instead of SQLite.
 
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    reason = "a failed expectation is how a test reports"
+)]
+
 mod clone;
 mod health;
 mod helpers;

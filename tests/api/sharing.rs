@@ -32,7 +32,10 @@ async fn sharing_by_name_and_id_moves_the_image_between_tabs() {
     let app = TestApp::spawn().await;
     let x = app.create("alice", "web").await;
 
-    let shared = app.share("alice", &x.id, &["BOB", " carol "]).await.expect("share");
+    let shared = app
+        .share("alice", &x.id, &["BOB", " carol "])
+        .await
+        .expect("share");
 
     assert_eq!(user_ids(&shared.added), ["bob", "carol"]);
     assert!(shared.already_members.is_empty());
@@ -42,7 +45,10 @@ async fn sharing_by_name_and_id_moves_the_image_between_tabs() {
     assert_eq!(app.names("bob", ImageCategory::Received).await, ["web"]);
     let seen_by_bob = app.get("bob", &x.id).await.expect("bob reads");
     assert_eq!(seen_by_bob.category(), ImageCategory::Received);
-    assert_eq!(seen_by_bob.member_count, 0, "members are the owner's business");
+    assert_eq!(
+        seen_by_bob.member_count, 0,
+        "members are the owner's business"
+    );
     assert_eq!(app.get("alice", &x.id).await.expect("get").member_count, 2);
     assert_eq!(app.count("image_members").await, 2);
 }
@@ -53,7 +59,9 @@ async fn an_unknown_user_among_known_ones_changes_nothing() {
     let x = app.create("alice", "web").await;
     let before = app.snapshot().await;
 
-    let unknown = err(app.share("alice", &x.id, &["carol", "ghost", "dave", "999999"]).await);
+    let unknown = err(app
+        .share("alice", &x.id, &["carol", "ghost", "dave", "999999"])
+        .await);
     let empty = err(app.share("alice", &x.id, &["carol", ""]).await);
     let by_missing_id = app.share("alice", &x.id, &["999999"]).await;
 
@@ -65,7 +73,10 @@ async fn an_unknown_user_among_known_ones_changes_nothing() {
     assert_eq!(app.snapshot().await, before);
     assert_eq!(code(app.get("carol", &x.id).await), Code::NotFound);
 
-    let retry = app.share("alice", &x.id, &["carol", "dave"]).await.expect("retry");
+    let retry = app
+        .share("alice", &x.id, &["carol", "dave"])
+        .await
+        .expect("retry");
     assert_eq!(user_ids(&retry.added), ["carol", "dave"]);
     assert_eq!(member_ids(&app, &x.id).await, ["carol", "dave"]);
     assert_eq!(app.count("image_members").await, 2);
@@ -75,9 +86,14 @@ async fn an_unknown_user_among_known_ones_changes_nothing() {
 async fn a_user_named_twice_counts_once_and_members_are_reported_not_refused() {
     let app = TestApp::spawn().await;
     let x = app.create("alice", "web").await;
-    app.share("alice", &x.id, &["bob"]).await.expect("share bob");
+    app.share("alice", &x.id, &["bob"])
+        .await
+        .expect("share bob");
 
-    let outcome = app.share("alice", &x.id, &["carol", "CAROL", "bob"]).await.expect("share");
+    let outcome = app
+        .share("alice", &x.id, &["carol", "CAROL", "bob"])
+        .await
+        .expect("share");
 
     assert_eq!(user_ids(&outcome.added), ["carol"]);
     assert_eq!(user_ids(&outcome.already_members), ["bob"]);
@@ -152,9 +168,14 @@ async fn only_owners_share_and_nobody_shares_system_images() {
 async fn revoking_removes_only_the_named_members() {
     let app = TestApp::spawn().await;
     let x = app.create("alice", "web").await;
-    app.share("alice", &x.id, &["bob", "carol", "dave"]).await.expect("share");
+    app.share("alice", &x.id, &["bob", "carol", "dave"])
+        .await
+        .expect("share");
 
-    let carol = app.revoke("alice", &x.id, &["carol"]).await.expect("revoke carol");
+    let carol = app
+        .revoke("alice", &x.id, &["carol"])
+        .await
+        .expect("revoke carol");
     assert_eq!(user_ids(&carol.revoked), ["carol"]);
     assert_eq!(member_ids(&app, &x.id).await, ["bob", "dave"]);
 
@@ -168,8 +189,13 @@ async fn revoking_removes_only_the_named_members() {
     assert_eq!(resource_names(&mixed), ["ghost"]);
     assert_eq!(app.snapshot().await, before);
 
-    app.revoke("alice", &x.id, &["bob"]).await.expect("revoke bob");
-    let last = app.revoke("alice", &x.id, &["dave"]).await.expect("revoke dave");
+    app.revoke("alice", &x.id, &["bob"])
+        .await
+        .expect("revoke bob");
+    let last = app
+        .revoke("alice", &x.id, &["dave"])
+        .await
+        .expect("revoke dave");
     assert_eq!(last.member_count, 0);
     for user in ["bob", "carol", "dave"] {
         assert!(app.names(user, ImageCategory::Received).await.is_empty());
@@ -184,7 +210,9 @@ async fn revoking_removes_only_the_named_members() {
 async fn a_revoke_preview_answers_and_changes_nothing() {
     let app = TestApp::spawn().await;
     let x = app.create("alice", "web").await;
-    app.share("alice", &x.id, &["bob", "carol"]).await.expect("share");
+    app.share("alice", &x.id, &["bob", "carol"])
+        .await
+        .expect("share");
     let before = app.snapshot().await;
 
     let preview = app
@@ -223,7 +251,9 @@ async fn sharing_again_after_revoking_works_every_time() {
 async fn deleting_a_shared_image_needs_force_and_members_lose_it() {
     let app = TestApp::spawn().await;
     let x = app.create("alice", "web").await;
-    app.share("alice", &x.id, &["bob", "carol"]).await.expect("share");
+    app.share("alice", &x.id, &["bob", "carol"])
+        .await
+        .expect("share");
     let before = app.snapshot().await;
     let delete = |force| DeleteImageRequest {
         id: x.id.clone(),
@@ -239,7 +269,10 @@ async fn deleting_a_shared_image_needs_force_and_members_lose_it() {
     let by_recipient = app.images("bob").delete_image(delete(true)).await;
     assert_eq!(code(by_recipient), Code::PermissionDenied);
 
-    app.images("alice").delete_image(delete(true)).await.expect("forced");
+    app.images("alice")
+        .delete_image(delete(true))
+        .await
+        .expect("forced");
     assert_eq!(code(app.get("bob", &x.id).await), Code::NotFound);
     assert!(app.names("bob", ImageCategory::Received).await.is_empty());
     assert_eq!(app.count("image_members").await, 0);
@@ -257,7 +290,10 @@ async fn a_disabled_recipient_loses_access() {
         .expect("disable");
 
     assert_eq!(code(app.get("bob", &x.id).await), Code::PermissionDenied);
-    let revoked = app.revoke("alice", &x.id, &["bob"]).await.expect("revoke disabled member");
+    let revoked = app
+        .revoke("alice", &x.id, &["bob"])
+        .await
+        .expect("revoke disabled member");
     assert_eq!(user_ids(&revoked.revoked), ["bob"]);
 }
 
@@ -273,8 +309,16 @@ async fn a_retried_share_replays_and_a_reused_id_is_refused() {
     };
     let mut images = app.images("alice");
 
-    let first = images.share_image(request(vec!["bob".into()])).await.expect("first").into_inner();
-    let again = images.share_image(request(vec!["bob".into()])).await.expect("again").into_inner();
+    let first = images
+        .share_image(request(vec!["bob".into()]))
+        .await
+        .expect("first")
+        .into_inner();
+    let again = images
+        .share_image(request(vec!["bob".into()]))
+        .await
+        .expect("again")
+        .into_inner();
     let other = images.share_image(request(vec!["carol".into()])).await;
 
     assert_eq!(first, again);
@@ -287,10 +331,17 @@ async fn a_retried_share_replays_and_a_reused_id_is_refused() {
 async fn concurrent_shares_and_revokes_end_in_the_state_they_imply() {
     let app = TestApp::spawn().await;
     let x = app.create("alice", "web").await;
-    app.share("alice", &x.id, &["bob"]).await.expect("share bob");
+    app.share("alice", &x.id, &["bob"])
+        .await
+        .expect("share bob");
 
     let mut calls = Vec::new();
-    for users in [vec!["carol"], vec!["dave"], vec!["carol", "dave"], vec!["erin"]] {
+    for users in [
+        vec!["carol"],
+        vec!["dave"],
+        vec!["carol", "dave"],
+        vec!["erin"],
+    ] {
         let mut images = app.images("alice");
         let id = x.id.clone();
         calls.push(tokio::spawn(async move {

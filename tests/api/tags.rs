@@ -32,20 +32,40 @@ async fn binding_is_idempotent_and_all_or_nothing() {
     let missing = uuid::Uuid::new_v4().to_string();
     let mut images = app.images("alice");
 
-    let twice = images.bind_image_tags(bind(&x.id, &[&t1.id, &t1.id])).await.expect("bind");
-    let again = images.bind_image_tags(bind(&x.id, &[&t1.id])).await.expect("again");
-    assert_eq!(tag_ids(twice.get_ref().image.as_ref().expect("image")), [t1.id.as_str()]);
-    assert_eq!(tag_ids(again.get_ref().image.as_ref().expect("image")), [t1.id.as_str()]);
+    let twice = images
+        .bind_image_tags(bind(&x.id, &[&t1.id, &t1.id]))
+        .await
+        .expect("bind");
+    let again = images
+        .bind_image_tags(bind(&x.id, &[&t1.id]))
+        .await
+        .expect("again");
+    assert_eq!(
+        tag_ids(twice.get_ref().image.as_ref().expect("image")),
+        [t1.id.as_str()]
+    );
+    assert_eq!(
+        tag_ids(again.get_ref().image.as_ref().expect("image")),
+        [t1.id.as_str()]
+    );
     assert_eq!(app.count("image_tags").await, 1);
 
     let before = app.snapshot().await;
-    let partly_unknown = err(images.bind_image_tags(bind(&x.id, &[&t2.id, &missing])).await);
+    let partly_unknown = err(images
+        .bind_image_tags(bind(&x.id, &[&t2.id, &missing]))
+        .await);
     assert_eq!(partly_unknown.code(), Code::NotFound);
-    assert_eq!(resource_names(&partly_unknown), [missing.clone()]);
+    assert_eq!(resource_names(&partly_unknown), [missing.as_str()]);
     assert_eq!(app.snapshot().await, before);
 
-    let not_bound = images.unbind_image_tags(unbind(&x.id, &[&t2.id])).await.expect("no-op");
-    assert_eq!(tag_ids(not_bound.get_ref().image.as_ref().expect("image")), [t1.id.as_str()]);
+    let not_bound = images
+        .unbind_image_tags(unbind(&x.id, &[&t2.id]))
+        .await
+        .expect("no-op");
+    assert_eq!(
+        tag_ids(not_bound.get_ref().image.as_ref().expect("image")),
+        [t1.id.as_str()]
+    );
     assert_eq!(app.snapshot().await, before);
 }
 
@@ -64,10 +84,13 @@ async fn only_own_tags_bind_and_only_to_own_images() {
     let foreign_tag = err(images.bind_image_tags(bind(&x.id, &[&bobs.id])).await);
     let received_image = images.bind_image_tags(bind(&y.id, &[&mine.id])).await;
     let system_image = images.bind_image_tags(bind(&s.id, &[&mine.id])).await;
-    let invisible = app.images("erin").bind_image_tags(bind(&x.id, &[&mine.id])).await;
+    let invisible = app
+        .images("erin")
+        .bind_image_tags(bind(&x.id, &[&mine.id]))
+        .await;
 
     assert_eq!(foreign_tag.code(), Code::NotFound);
-    assert_eq!(resource_names(&foreign_tag), [bobs.id.clone()]);
+    assert_eq!(resource_names(&foreign_tag), [bobs.id.as_str()]);
     assert_eq!(code(received_image), Code::PermissionDenied);
     assert_eq!(code(system_image), Code::PermissionDenied);
     assert_eq!(code(invisible), Code::NotFound);
@@ -106,7 +129,10 @@ async fn an_image_holds_at_most_fifty_tags() {
     let mut images = app.images("alice");
     for chunk in ids[..50].chunks(20) {
         let chunk: Vec<&str> = chunk.iter().map(String::as_str).collect();
-        images.bind_image_tags(bind(&x.id, &chunk)).await.expect("bind");
+        images
+            .bind_image_tags(bind(&x.id, &chunk))
+            .await
+            .expect("bind");
     }
     let before = app.snapshot().await;
 
@@ -131,15 +157,23 @@ async fn tag_text_is_checked_and_chinese_round_trips() {
     };
 
     let control = err(tags.create_tag(create("a\u{1}b", "c\nd")).await);
-    let long = err(tags.create_tag(create(&"k".repeat(65), &"v".repeat(129))).await);
+    let long = err(tags
+        .create_tag(create(&"k".repeat(65), &"v".repeat(129)))
+        .await);
     let empty_key = err(tags.create_tag(create("", "v")).await);
     assert_eq!(bad_fields(&control), ["tag.key", "tag.value"]);
     assert_eq!(bad_fields(&long), ["tag.key", "tag.value"]);
     assert_eq!(bad_fields(&empty_key), ["tag.key"]);
     assert_eq!(app.snapshot().await, before);
 
-    let chinese = tags.create_tag(create("环境", "生产环境😀")).await.expect("create");
-    let empty_value = tags.create_tag(create("release", "")).await.expect("empty value");
+    let chinese = tags
+        .create_tag(create("环境", "生产环境😀"))
+        .await
+        .expect("create");
+    let empty_value = tags
+        .create_tag(create("release", ""))
+        .await
+        .expect("empty value");
     let duplicate = tags.create_tag(create("环境", "生产环境😀")).await;
     let listed = tags
         .list_tags(ListTagsRequest::default())
@@ -149,10 +183,19 @@ async fn tag_text_is_checked_and_chinese_round_trips() {
         .tags;
 
     assert_eq!(code(duplicate), Code::AlreadyExists);
-    let pairs: Vec<(&str, &str)> = listed.iter().map(|t| (t.key.as_str(), t.value.as_str())).collect();
+    let pairs: Vec<(&str, &str)> = listed
+        .iter()
+        .map(|t| (t.key.as_str(), t.value.as_str()))
+        .collect();
     assert_eq!(pairs, [("release", ""), ("环境", "生产环境😀")]);
-    assert_eq!(chinese.into_inner().tag.map(|t| t.value), Some("生产环境😀".to_owned()));
-    assert_eq!(empty_value.into_inner().tag.map(|t| t.owner_id), Some("alice".to_owned()));
+    assert_eq!(
+        chinese.into_inner().tag.map(|t| t.value),
+        Some("生产环境😀".to_owned())
+    );
+    assert_eq!(
+        empty_value.into_inner().tag.map(|t| t.owner_id),
+        Some("alice".to_owned())
+    );
 }
 
 #[tokio::test]
@@ -163,22 +206,34 @@ async fn tags_filter_listings_and_stay_the_owners_business() {
     let t1 = app.tag("alice", "env", "prod").await;
     let t2 = app.tag("alice", "team", "core").await;
     let mut images = app.images("alice");
-    images.bind_image_tags(bind(&x.id, &[&t1.id, &t2.id])).await.expect("bind x");
-    images.bind_image_tags(bind(&z.id, &[&t1.id])).await.expect("bind z");
+    images
+        .bind_image_tags(bind(&x.id, &[&t1.id, &t2.id]))
+        .await
+        .expect("bind x");
+    images
+        .bind_image_tags(bind(&z.id, &[&t1.id]))
+        .await
+        .expect("bind z");
     app.share("alice", &x.id, &["bob"]).await.expect("share");
 
     let both = app
-        .list("alice", ListImagesRequest {
-            tag_ids: vec![t1.id.clone(), t2.id.clone()],
-            ..Default::default()
-        })
+        .list(
+            "alice",
+            ListImagesRequest {
+                tag_ids: vec![t1.id.clone(), t2.id.clone()],
+                ..Default::default()
+            },
+        )
         .await;
     let one = app
-        .list("alice", ListImagesRequest {
-            tag_ids: vec![t1.id.clone()],
-            order_by: "name".into(),
-            ..Default::default()
-        })
+        .list(
+            "alice",
+            ListImagesRequest {
+                tag_ids: vec![t1.id.clone()],
+                order_by: "name".into(),
+                ..Default::default()
+            },
+        )
         .await;
     let foreign_filter = app
         .images("bob")
@@ -188,11 +243,30 @@ async fn tags_filter_listings_and_stay_the_owners_business() {
         })
         .await;
 
-    assert_eq!(both.iter().map(|i| i.name.as_str()).collect::<Vec<_>>(), ["web"]);
-    assert_eq!(one.iter().map(|i| i.name.as_str()).collect::<Vec<_>>(), ["db", "web"]);
+    assert_eq!(
+        both.iter().map(|i| i.name.as_str()).collect::<Vec<_>>(),
+        ["web"]
+    );
+    assert_eq!(
+        one.iter().map(|i| i.name.as_str()).collect::<Vec<_>>(),
+        ["db", "web"]
+    );
     assert_eq!(code(foreign_filter), Code::NotFound);
-    assert!(app.get("bob", &x.id).await.expect("bob reads").tags.is_empty());
-    let keys: Vec<String> = app.get("alice", &x.id).await.expect("get").tags.into_iter().map(|t| t.key).collect();
+    assert!(
+        app.get("bob", &x.id)
+            .await
+            .expect("bob reads")
+            .tags
+            .is_empty()
+    );
+    let keys: Vec<String> = app
+        .get("alice", &x.id)
+        .await
+        .expect("get")
+        .tags
+        .into_iter()
+        .map(|t| t.key)
+        .collect();
     assert_eq!(keys, ["env", "team"]);
 }
 
@@ -201,7 +275,10 @@ async fn deleting_a_bound_tag_needs_force_and_keeps_the_images() {
     let app = TestApp::spawn().await;
     let x = app.create("alice", "web").await;
     let t1 = app.tag("alice", "env", "prod").await;
-    app.images("alice").bind_image_tags(bind(&x.id, &[&t1.id])).await.expect("bind");
+    app.images("alice")
+        .bind_image_tags(bind(&x.id, &[&t1.id]))
+        .await
+        .expect("bind");
     let before = app.snapshot().await;
     let delete = |force| DeleteTagRequest {
         id: t1.id.clone(),
@@ -214,9 +291,19 @@ async fn deleting_a_bound_tag_needs_force_and_keeps_the_images() {
     assert_eq!(code(by_other), Code::NotFound);
     assert_eq!(app.snapshot().await, before);
 
-    let forced = app.tags("alice").delete_tag(delete(true)).await.expect("forced");
+    let forced = app
+        .tags("alice")
+        .delete_tag(delete(true))
+        .await
+        .expect("forced");
     assert_eq!(forced.into_inner().unbound_images, 1);
-    assert!(app.get("alice", &x.id).await.expect("image stays").tags.is_empty());
+    assert!(
+        app.get("alice", &x.id)
+            .await
+            .expect("image stays")
+            .tags
+            .is_empty()
+    );
     assert_eq!(app.count("image_tags").await, 0);
     assert_eq!(app.count("images").await, 1);
 }
@@ -226,7 +313,10 @@ async fn deleting_an_image_leaves_no_binding_behind() {
     let app = TestApp::spawn().await;
     let x = app.create("alice", "web").await;
     let t1 = app.tag("alice", "env", "prod").await;
-    app.images("alice").bind_image_tags(bind(&x.id, &[&t1.id])).await.expect("bind");
+    app.images("alice")
+        .bind_image_tags(bind(&x.id, &[&t1.id]))
+        .await
+        .expect("bind");
 
     app.images("alice")
         .delete_image(DeleteImageRequest {
@@ -259,5 +349,8 @@ async fn concurrent_binds_of_one_tag_leave_one_binding() {
     }
 
     assert_eq!(app.count("image_tags").await, 1);
-    assert_eq!(tag_ids(&app.get("alice", &x.id).await.expect("get")), [t1.id.as_str()]);
+    assert_eq!(
+        tag_ids(&app.get("alice", &x.id).await.expect("get")),
+        [t1.id.as_str()]
+    );
 }

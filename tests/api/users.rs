@@ -21,7 +21,11 @@ async fn administrators_add_list_and_disable_users() {
     let app = TestApp::spawn().await;
     let mut users = app.users("root");
 
-    let frank = users.create_user(user("u-frank", "Frank")).await.expect("create").into_inner();
+    let frank = users
+        .create_user(user("u-frank", "Frank"))
+        .await
+        .expect("create")
+        .into_inner();
     let listed = users
         .list_users(ListUsersRequest {
             page_size: 3,
@@ -31,7 +35,9 @@ async fn administrators_add_list_and_disable_users() {
         .expect("list")
         .into_inner();
     let disabled = users
-        .disable_user(DisableUserRequest { id: "u-frank".into() })
+        .disable_user(DisableUserRequest {
+            id: "u-frank".into(),
+        })
         .await
         .expect("disable")
         .into_inner();
@@ -48,7 +54,10 @@ async fn usernames_are_unique_ignoring_case() {
     let app = TestApp::spawn().await;
 
     let clash = app.users("root").create_user(user("u2", "ALICE")).await;
-    let id_clash = app.users("root").create_user(user("alice", "someone")).await;
+    let id_clash = app
+        .users("root")
+        .create_user(user("alice", "someone"))
+        .await;
 
     assert_eq!(code(clash), Code::AlreadyExists);
     assert_eq!(code(id_clash), Code::AlreadyExists);
