@@ -98,6 +98,10 @@ pub struct ServeArgs {
     /// How often the database is checked for the health service.
     #[arg(long, env = "IMAGE_SERVICE_HEALTH_INTERVAL", default_value = "2s", value_parser = humantime::parse_duration)]
     pub health_interval: Duration,
+
+    /// Address of an HTTP listener serving Prometheus metrics at /metrics; off when unset.
+    #[arg(long, env = "IMAGE_SERVICE_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 #[derive(Clone, Debug, Args)]

@@ -22,6 +22,7 @@ async fn main() -> anyhow::Result<()> {
                 key_source: common.key_source(),
                 shutdown_grace: args.shutdown_grace,
                 health_interval: args.health_interval,
+                metrics_listen: args.metrics_listen,
             })
             .await
         }

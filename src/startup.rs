@@ -38,6 +38,8 @@ pub struct Settings {
     pub key_source: KeySource,
     pub shutdown_grace: Duration,
     pub health_interval: Duration,
+    /// Where to serve Prometheus metrics over HTTP; none by default.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 /// A started server.
@@ -87,6 +89,9 @@ pub async fn open_store(url: &str, max_connections: u32) -> anyhow::Result<Store
 
 /// Starts the server; it runs until [`Running::shutdown`].
 pub async fn start(settings: Settings) -> anyhow::Result<Running> {
+    if let Some(addr) = settings.metrics_listen {
+        install_metrics(addr)?;
+    }
     let store = open_store(&settings.database_url, settings.max_connections).await?;
     let verifier = Arc::new(Verifier::load(&settings.key_source)?);
     let listener = TcpListener::bind(settings.listen)
@@ -187,6 +192,23 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
     })
 }
 
+/// Serves Prometheus metrics on `addr`; there is one recorder per process.
+fn install_metrics(addr: SocketAddr) -> anyhow::Result<()> {
+    const LATENCY_BUCKETS: &[f64] = &[
+        0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+    ];
+    metrics_exporter_prometheus::PrometheusBuilder::new()
+        .with_http_listener(addr)
+        .set_buckets_for_metric(
+            metrics_exporter_prometheus::Matcher::Suffix("duration_seconds".into()),
+            LATENCY_BUCKETS,
+        )?
+        .install()
+        .with_context(|| format!("serving metrics on {addr}"))?;
+    tracing::info!(%addr, "serving metrics");
+    Ok(())
+}
+
 async fn set_health(reporter: &HealthReporter, status: ServingStatus) {
     reporter.set_service_status("", status).await;
     reporter
@@ -210,6 +232,14 @@ async fn watch_database(
         if *draining.borrow() {
             return;
         }
+        let pool = store.pool_stats();
+        let in_use = (pool.open as usize).saturating_sub(pool.idle);
+        metrics::gauge!("image_service_db_pool_connections", "state" => "open")
+            .set(f64::from(pool.open));
+        metrics::gauge!("image_service_db_pool_connections", "state" => "idle")
+            .set(pool.idle as f64);
+        metrics::gauge!("image_service_db_pool_connections", "state" => "in_use")
+            .set(in_use as f64);
         let healthy = store.ping().await.is_ok();
         if healthy != serving {
             serving = healthy;

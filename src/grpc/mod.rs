@@ -89,6 +89,14 @@ where
     let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
     span.record("code", format!("{code:?}"));
     span.record("latency_us", latency_us);
+    let labels = [
+        ("service", service.to_owned()),
+        ("method", method.to_owned()),
+        ("code", format!("{code:?}")),
+    ];
+    metrics::counter!("image_service_requests_total", &labels).increment(1);
+    metrics::histogram!("image_service_request_duration_seconds", &labels)
+        .record(started.elapsed().as_secs_f64());
     let _entered = span.enter();
     match (&result, code) {
         (Ok(_), _) => tracing::debug!("ok"),

@@ -10,6 +10,8 @@ mod tag;
 mod user;
 
 use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sea_orm::{
@@ -61,6 +63,16 @@ impl StoreError {
 #[derive(Clone, Debug)]
 pub struct Store {
     db: DatabaseConnection,
+    /// Statements run through this pool so far; tests use it to show that an operation costs a
+    /// fixed number of statements whatever its size.
+    statements: Arc<AtomicU64>,
+}
+
+/// Connections of the pool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolStats {
+    pub open: u32,
+    pub idle: usize,
 }
 
 impl Store {
@@ -82,8 +94,49 @@ impl Store {
                     .busy_timeout(Duration::from_secs(10))
                     .foreign_keys(true)
             });
-        let db = Database::connect(options).await?;
-        Ok(Self { db })
+        let mut db = Database::connect(options).await?;
+        let statements = Arc::new(AtomicU64::new(0));
+        let counter = Arc::clone(&statements);
+        db.set_metric_callback(move |info| {
+            counter.fetch_add(1, Ordering::Relaxed);
+            metrics::counter!("image_service_db_statements_total", "failed" => info.failed.to_string())
+                .increment(1);
+            metrics::histogram!("image_service_db_statement_duration_seconds")
+                .record(info.elapsed.as_secs_f64());
+        });
+        Ok(Self { db, statements })
+    }
+
+    /// How many statements this pool has run.
+    pub fn statement_count(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
+    }
+
+    /// How many connections the pool holds, and how many of them are idle.
+    pub fn pool_stats(&self) -> PoolStats {
+        match self.backend() {
+            DbBackend::Postgres => {
+                let pool = self.db.get_postgres_connection_pool();
+                PoolStats {
+                    open: pool.size(),
+                    idle: pool.num_idle(),
+                }
+            }
+            DbBackend::MySql => {
+                let pool = self.db.get_mysql_connection_pool();
+                PoolStats {
+                    open: pool.size(),
+                    idle: pool.num_idle(),
+                }
+            }
+            _ => {
+                let pool = self.db.get_sqlite_connection_pool();
+                PoolStats {
+                    open: pool.size(),
+                    idle: pool.num_idle(),
+                }
+            }
+        }
     }
 
     /// Brings the schema up to date.

@@ -194,3 +194,22 @@ async fn an_oversized_description_is_refused_and_the_server_keeps_serving() {
     assert_eq!(app.snapshot().await, before);
     assert!(app.get("alice", &x.id).await.is_ok());
 }
+
+#[tokio::test]
+async fn shutdown_is_bounded_while_streams_stay_open_and_then_refuses_calls() {
+    let app = TestApp::spawn().await;
+    let addr = app.running().addr();
+    let mut health = HealthClient::new(app.channel.clone());
+    let _open_watch = health.watch(check("")).await.expect("watch").into_inner();
+
+    // The grace period of the test server is 5 s; the stop must not wait for the open stream
+    // any longer than that.
+    let stopped = tokio::time::timeout(std::time::Duration::from_secs(15), app.stop()).await;
+    let after = tonic::transport::Channel::from_shared(format!("http://{addr}"))
+        .expect("uri")
+        .connect()
+        .await;
+
+    assert!(stopped.is_ok(), "shutdown did not finish within its bound");
+    assert!(after.is_err(), "the listener must be closed after shutdown");
+}

@@ -72,6 +72,11 @@ async fn fresh_database(dir: &std::path::Path) -> String {
 impl TestApp {
     /// Starts a server with users root (an administrator), alice, bob, carol, dave and erin.
     pub async fn spawn() -> TestApp {
+        Self::spawn_with_metrics(None).await
+    }
+
+    /// Like [`TestApp::spawn`], serving Prometheus metrics on `metrics_listen`.
+    pub async fn spawn_with_metrics(metrics_listen: Option<std::net::SocketAddr>) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let database_url = fresh_database(dir.path()).await;
         let running = startup::start(Settings {
@@ -81,6 +86,7 @@ impl TestApp {
             key_source: KeySource::Secret(Secret::new(SECRET)),
             shutdown_grace: Duration::from_secs(5),
             health_interval: Duration::from_millis(200),
+            metrics_listen,
         })
         .await
         .expect("server starts");

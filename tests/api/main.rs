@@ -12,6 +12,7 @@ mod clone;
 mod health;
 mod helpers;
 mod images;
+mod limits;
 mod sharing;
 mod tags;
 mod users;
