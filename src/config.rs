@@ -131,6 +131,11 @@ pub enum UsersCommand {
         #[arg(long, default_value = "")]
         display_name: String,
     },
+    /// Disable a user: they can no longer call, and lose what was shared with them.
+    Disable {
+        /// The user's id.
+        id: String,
+    },
 }
 
 impl Common {

@@ -52,5 +52,13 @@ async fn main() -> anyhow::Result<()> {
             println!("added user {} ({})", user.id, user.username);
             Ok(())
         }
+        Command::Users {
+            command: UsersCommand::Disable { id },
+        } => {
+            let store = startup::open_store(&common.database_url(), 1).await?;
+            let user = store.disable_user(&id).await?;
+            println!("disabled user {} ({})", user.id, user.username);
+            Ok(())
+        }
     }
 }

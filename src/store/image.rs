@@ -1,11 +1,11 @@
 //! The image catalogue: register, read, list, change, clone and delete images.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationTrait,
 };
 
 use super::replay::RetryKey;
@@ -183,6 +183,9 @@ pub(super) async fn present_loaded<C: ConnectionTrait>(
     ))
 }
 
+/// Most images `total_size` counts; see [`capped_count`].
+pub const TOTAL_SIZE_CAP: u64 = 10_000;
+
 fn already_exists(names: Vec<String>) -> StoreError {
     DomainError::AlreadyExists {
         resource: Resource::Image,
@@ -271,13 +274,7 @@ impl Store {
         let filter = list_filter(caller, query);
         let total_size = match &query.page {
             Some(token) => token.total,
-            None => {
-                let count = image::Entity::find()
-                    .filter(filter.clone())
-                    .count(&self.db)
-                    .await?;
-                i64::try_from(count).unwrap_or(i64::MAX)
-            }
+            None => capped_count(&self.db, filter.clone()).await?,
         };
 
         let size = query.page_size.get();
@@ -300,24 +297,23 @@ impl Store {
         })
     }
 
-    /// Presents a page of rows with three statements, whatever the page size: member counts
-    /// of the caller's images, the caller's memberships, and tags.
+    /// Presents a page of rows with two statements, whatever the page size: member counts and
+    /// tags of the caller's images. A row owned by someone else is in the page only because it
+    /// was shared with the caller (the listing's filter), so it is RECEIVED.
     async fn present_page(
         &self,
         caller: &Caller,
         rows: Vec<image::Model>,
     ) -> Result<Vec<Image>, StoreError> {
+        // Member counts and tags are shown to owners, and to administrators for every image.
         let owned: Vec<&str> = rows
             .iter()
-            .filter(|r| r.owner_id.as_deref() == Some(caller.id.as_str()))
+            .filter(|r| match r.owner_id.as_deref() {
+                Some(owner) => owner == caller.id || caller.admin,
+                None => false,
+            })
             .map(|r| r.id.as_str())
             .collect();
-        let others: Vec<&str> = rows
-            .iter()
-            .filter(|r| r.owner_id.is_some() && r.owner_id.as_deref() != Some(caller.id.as_str()))
-            .map(|r| r.id.as_str())
-            .collect();
-
         let mut counts: HashMap<String, usize> = HashMap::new();
         if !owned.is_empty() {
             let found: Vec<(String, i64)> = image_member::Entity::find()
@@ -335,18 +331,6 @@ impl Store {
                     .map(|(id, n)| (id, usize::try_from(n).unwrap_or(0))),
             );
         }
-        let mut received: HashSet<String> = HashSet::new();
-        if !others.is_empty() {
-            let found: Vec<String> = image_member::Entity::find()
-                .select_only()
-                .column(image_member::Column::ImageId)
-                .filter(image_member::Column::UserId.eq(caller.id.as_str()))
-                .filter(image_member::Column::ImageId.is_in(others.iter().copied()))
-                .into_tuple()
-                .all(&self.db)
-                .await?;
-            received.extend(found);
-        }
         let mut tags = tags_of(&self.db, &owned).await?;
 
         let images = rows
@@ -359,7 +343,6 @@ impl Store {
                     Some(owner) if *owner == caller.id => ImageCategory::Own,
                     Some(_) => ImageCategory::Received,
                 };
-                debug_assert!(category != ImageCategory::Received || received.contains(&row.id));
                 let row_tags = tags.remove(&row.id).unwrap_or_default();
                 present(row, category, count, row_tags, caller)
             })
@@ -566,6 +549,27 @@ async fn clone_in<C: ConnectionTrait>(
         .into_iter()
         .map(|row| present(row, ImageCategory::Own, 0, Vec::new(), caller))
         .collect())
+}
+
+/// How many images match `filter`, counted up to [`TOTAL_SIZE_CAP`]. Counting every match of a
+/// large catalogue would cost a scan of it on each first page; past the cap the answer is the
+/// cap, and paging goes on as usual.
+async fn capped_count<C: ConnectionTrait>(db: &C, filter: Condition) -> Result<i64, StoreError> {
+    let matches = image::Entity::find()
+        .select_only()
+        .column(image::Column::Id)
+        .filter(filter)
+        .limit(TOTAL_SIZE_CAP)
+        .into_query();
+    let count = Query::select()
+        .expr_as(Expr::cust("COUNT(*)"), "n")
+        .from_subquery(matches, "capped")
+        .to_owned();
+    let row = db.query_one(&count).await?;
+    Ok(match row {
+        Some(row) => row.try_get_by_index::<i64>(0)?,
+        None => 0,
+    })
 }
 
 /// Tag filters must name the caller's own tags; any other id is NOT_FOUND.
