@@ -119,6 +119,9 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
         verifier,
     };
     let router = Server::builder()
+        .layer(tower::util::MapResponseLayer::new(
+            oversized_is_resource_exhausted,
+        ))
         .add_service(health)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
@@ -190,6 +193,22 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
         stop,
         task,
     })
+}
+
+/// A request larger than the decoding limit (4 MiB) gets OUT_OF_RANGE from tonic, where the gRPC
+/// specification and clients expect RESOURCE_EXHAUSTED. No handler of ours answers OUT_OF_RANGE,
+/// so every such status comes from that limit and is rewritten.
+fn oversized_is_resource_exhausted<B>(
+    mut response: tonic::codegen::http::Response<B>,
+) -> tonic::codegen::http::Response<B> {
+    let headers = response.headers_mut();
+    if headers.get("grpc-status").map(|v| v.as_bytes()) == Some(b"11") {
+        let code = i32::from(tonic::Code::ResourceExhausted).to_string();
+        if let Ok(value) = code.parse() {
+            headers.insert("grpc-status", value);
+        }
+    }
+    response
 }
 
 /// Serves Prometheus metrics on `addr`; there is one recorder per process.
