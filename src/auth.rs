@@ -93,6 +93,10 @@ impl Verifier {
             ),
             KeySource::Development(dir) => {
                 let secret = development_secret(dir)?;
+                tracing::warn!(
+                    path = %dir.join(DEV_KEY_FILE).display(),
+                    "verifying tokens with the development key; not for production"
+                );
                 (
                     DecodingKey::from_secret(secret.expose()).context("loading the secret")?,
                     vec![Algorithm::HS256],

@@ -73,7 +73,30 @@ async fn calls_without_a_valid_token_are_unauthenticated() {
         .get_image(request())
         .await;
 
-    for result in [missing, malformed, not_bearer, foreign] {
+    let now = jsonwebtoken::get_current_timestamp();
+    let expired_claims = serde_json::json!({"sub": "alice", "exp": now - 3600, "iat": now - 7200});
+    let no_exp_claims = serde_json::json!({"sub": "alice"});
+    let sign = |claims: &serde_json::Value| {
+        let key = jsonwebtoken::EncodingKey::from_secret(b"test-secret").expect("key");
+        jsonwebtoken::encode(&jsonwebtoken::Header::default(), claims, &key).expect("token")
+    };
+    let expired = app
+        .images_with_header(&format!("Bearer {}", sign(&expired_claims)))
+        .get_image(request())
+        .await;
+    let without_exp = app
+        .images_with_header(&format!("Bearer {}", sign(&no_exp_claims)))
+        .get_image(request())
+        .await;
+
+    for result in [
+        missing,
+        malformed,
+        not_bearer,
+        foreign,
+        expired,
+        without_exp,
+    ] {
         assert_eq!(code(result), Code::Unauthenticated);
     }
 }
@@ -632,4 +655,32 @@ async fn a_retried_create_returns_the_first_answer() {
     assert_eq!(first, again);
     assert_eq!(code(different), Code::InvalidArgument);
     assert_eq!(app.count("images").await, 1);
+}
+
+#[tokio::test]
+async fn an_administrator_acts_on_any_image_and_sees_the_owners_category() {
+    let app = TestApp::spawn().await;
+    let x = app.create("alice", "web").await;
+    app.share("alice", &x.id, &["bob"]).await.expect("share");
+
+    let seen = app.get("root", &x.id).await.expect("admin reads");
+    let renamed = app
+        .images("root")
+        .update_image(update(&x.id, "renamed", "", &["name"]))
+        .await
+        .expect("admin renames")
+        .into_inner()
+        .image
+        .expect("image");
+
+    assert_eq!(seen.category(), ImageCategory::Shared);
+    assert_eq!(seen.member_count, 1);
+    assert_eq!(renamed.owner_id, "alice");
+    assert_eq!(app.get("alice", &x.id).await.expect("get").name, "renamed");
+    assert!(
+        app.names("root", ImageCategory::Unspecified)
+            .await
+            .is_empty(),
+        "listings show the caller's own tabs"
+    );
 }
