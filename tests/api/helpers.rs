@@ -41,13 +41,50 @@ pub type Users = UserServiceClient<InterceptedService<Channel, Bearer>>;
 pub struct TestApp {
     running: Option<Running>,
     pub channel: Channel,
+    /// The database server and the test's database on it, dropped with the app.
+    server_database: Option<(String, String)>,
     _dir: tempfile::TempDir,
 }
 
-/// A fresh database URL for one test.
-async fn fresh_database(dir: &std::path::Path) -> String {
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let Some((server, name)) = self.server_database.take() else {
+            return;
+        };
+        // Drop runs inside the test's runtime, which cannot block on async work: use a
+        // runtime of its own on another thread. Best effort; a leftover database is harmless.
+        let _ = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            runtime.block_on(async {
+                let Ok(db) = sea_orm::Database::connect(server.as_str()).await else {
+                    return;
+                };
+                let drop = match db.get_database_backend() {
+                    sea_orm::DbBackend::Postgres => {
+                        format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+                    }
+                    _ => format!("DROP DATABASE IF EXISTS {name}"),
+                };
+                let _ = db.execute_unprepared(&drop).await;
+                let _ = db.close().await;
+            });
+        })
+        .join();
+    }
+}
+
+/// A fresh database URL for one test, and the server and database name to drop afterwards.
+async fn fresh_database(dir: &std::path::Path) -> (String, Option<(String, String)>) {
     let Ok(server) = std::env::var("TEST_DATABASE_URL") else {
-        return format!("sqlite://{}?mode=rwc", dir.join("test.db").display());
+        return (
+            format!("sqlite://{}?mode=rwc", dir.join("test.db").display()),
+            None,
+        );
     };
     let name = format!("t_{}", uuid::Uuid::new_v4().simple());
     let db = sea_orm::Database::connect(server.as_str())
@@ -66,7 +103,7 @@ async fn fresh_database(dir: &std::path::Path) -> String {
     let base = server
         .rsplit_once('/')
         .map_or(server.as_str(), |(base, _)| base);
-    format!("{base}/{name}")
+    (format!("{base}/{name}"), Some((server.clone(), name)))
 }
 
 impl TestApp {
@@ -78,7 +115,7 @@ impl TestApp {
     /// Like [`TestApp::spawn`], serving Prometheus metrics on `metrics_listen`.
     pub async fn spawn_with_metrics(metrics_listen: Option<std::net::SocketAddr>) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
-        let database_url = fresh_database(dir.path()).await;
+        let (database_url, server_database) = fresh_database(dir.path()).await;
         let running = startup::start(Settings {
             listen: "127.0.0.1:0".parse().expect("address"),
             database_url,
@@ -98,6 +135,7 @@ impl TestApp {
         let app = TestApp {
             running: Some(running),
             channel,
+            server_database,
             _dir: dir,
         };
         for (id, username) in [

@@ -16,3 +16,4 @@ mod limits;
 mod sharing;
 mod tags;
 mod users;
+mod walkthrough;
