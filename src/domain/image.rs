@@ -282,12 +282,12 @@ pub struct CloneSpec {
 }
 
 impl CloneSpec {
-    /// With `count` 1 (or 0, the proto default) the copy is called `name`; with more,
+    /// With `count` 1 (the default when unset) the copy is called `name`; with more,
     /// `name-1` … `name-N`. Every resulting name must be valid.
-    pub fn parse(id: &str, name: &str, count: i32) -> Result<Self, DomainError> {
+    pub fn parse(id: &str, name: &str, count: Option<i32>) -> Result<Self, DomainError> {
         let mut violations = Violations::new();
         let source = violations.check(ResourceId::parse(id, "id"));
-        let count = if count == 0 { 1 } else { count };
+        let count = count.unwrap_or(1);
         if !(1..=MAX_CLONE_COUNT).contains(&count) {
             violations.add(
                 "count",
@@ -360,9 +360,9 @@ mod tests {
 
     #[test]
     fn clone_names_are_suffixed_only_for_several_copies() {
-        let one = CloneSpec::parse(ID, "web", 0).map(|s| s.names);
+        let one = CloneSpec::parse(ID, "web", None).map(|s| s.names);
         assert_eq!(one.map(|n| n.len()), Ok(1));
-        let three = CloneSpec::parse(ID, "web", 3).map(|s| s.names);
+        let three = CloneSpec::parse(ID, "web", Some(3)).map(|s| s.names);
         let names: Vec<String> = three
             .unwrap_or_default()
             .into_iter()
@@ -373,11 +373,11 @@ mod tests {
 
     #[test]
     fn clone_refuses_counts_out_of_range_and_long_suffixed_names() {
-        for count in [-1, 11, 1_000_000] {
-            assert!(CloneSpec::parse(ID, "web", count).is_err());
+        for count in [-1, 0, 11, 1_000_000] {
+            assert!(CloneSpec::parse(ID, "web", Some(count)).is_err());
         }
-        assert!(CloneSpec::parse(ID, &"a".repeat(128), 1).is_ok());
-        assert!(CloneSpec::parse(ID, &"a".repeat(127), 2).is_err());
+        assert!(CloneSpec::parse(ID, &"a".repeat(128), Some(1)).is_ok());
+        assert!(CloneSpec::parse(ID, &"a".repeat(127), Some(2)).is_err());
     }
 
     #[test]

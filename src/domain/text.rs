@@ -2,6 +2,8 @@
 //! descriptions never echo the value, so control characters never reach a status message.
 
 use serde::{Deserialize, Serialize};
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
 use uuid::Uuid;
 
 use super::DomainError;
@@ -15,7 +17,9 @@ impl ImageName {
     pub const MAX_CHARS: usize = 128;
 
     pub fn parse(raw: &str, field: &str) -> Result<Self, DomainError> {
-        let name = raw.trim();
+        // Composed form, so that the same text typed on different systems is the same name.
+        let composed: String = raw.trim().nfc().collect();
+        let name = composed.as_str();
         let length = name.chars().count();
         if length == 0 {
             return Err(DomainError::invalid(field, "must not be empty"));
@@ -29,7 +33,16 @@ impl ImageName {
                 ),
             ));
         }
-        if let Some(bad) = name.chars().find(|c| !Self::allowed(*c)) {
+        let mut previous: Option<char> = None;
+        let bad = name.chars().find(|&c| {
+            // Scripts such as Devanagari or Thai write letters with combining marks, which
+            // may follow a letter, a digit or another mark, never stand alone.
+            let mark_of_a_letter = is_combining_mark(c)
+                && previous.is_some_and(|p| p.is_alphanumeric() || is_combining_mark(p));
+            previous = Some(c);
+            !(Self::allowed(c) || mark_of_a_letter)
+        });
+        if let Some(bad) = bad {
             return Err(DomainError::invalid(
                 field,
                 format!(
@@ -206,6 +219,16 @@ mod tests {
             name.map(ImageName::into_string),
             Ok("Ubuntu 24.04 (LTS) 日本".into())
         );
+    }
+
+    #[test]
+    fn names_take_combining_marks_after_letters_and_are_composed() {
+        assert!(ImageName::parse("हिन्दी", "name").is_ok());
+        assert!(ImageName::parse("ภาษาไทย", "name").is_ok());
+        let decomposed = ImageName::parse("e\u{301}te\u{301}", "name").map(ImageName::into_string);
+        assert_eq!(decomposed, Ok("\u{e9}t\u{e9}".into()));
+        assert!(ImageName::parse("\u{301}a", "name").is_err());
+        assert!(ImageName::parse("a \u{301}", "name").is_err());
     }
 
     #[test]

@@ -112,6 +112,10 @@ pub fn resolve_user_refs<'a>(refs: &'a [UserRef], found: &[User]) -> (Vec<User>,
                     users.push(user.clone());
                 }
             }
+            // An unknown user named twice (in other case or spacing) is reported once.
+            _ if unknown
+                .iter()
+                .any(|u: &&UserRef| username_key(&u.text) == key) => {}
             _ => unknown.push(reference),
         }
     }

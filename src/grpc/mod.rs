@@ -100,11 +100,10 @@ where
     let _entered = span.enter();
     match (&result, code) {
         (Ok(_), _) => tracing::debug!("ok"),
-        (
-            Err(status),
-            Code::Internal | Code::Unknown | Code::DataLoss | Code::Unavailable | Code::Aborted,
-        ) => tracing::error!(message = status.message(), "failed"),
-        (Err(status), _) => tracing::info!(message = status.message(), "refused"),
+        (Err(status), Code::Internal | Code::Unknown | Code::DataLoss | Code::Unavailable) => {
+            tracing::error!(reason = status.message(), "failed")
+        }
+        (Err(status), _) => tracing::info!(reason = status.message(), "refused"),
     }
     result.map(Response::new)
 }

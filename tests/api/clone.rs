@@ -9,7 +9,7 @@ fn clone(id: &str, name: &str, count: i32) -> CloneImageRequest {
     CloneImageRequest {
         id: id.into(),
         name: name.into(),
-        count,
+        count: Some(count),
         request_id: String::new(),
     }
 }
@@ -53,7 +53,10 @@ async fn copies_are_numbered_owned_by_the_caller_and_bare() {
     assert_eq!(app.count("image_tags").await, 1);
     let single = app
         .images("alice")
-        .clone_image(clone(&x.id, "solo", 0))
+        .clone_image(CloneImageRequest {
+            count: None,
+            ..clone(&x.id, "solo", 1)
+        })
         .await
         .expect("one");
     assert_eq!(single.into_inner().images[0].name, "solo");
@@ -88,7 +91,7 @@ async fn counts_and_names_out_of_bounds_are_refused() {
     let before = app.snapshot().await;
     let mut images = app.images("alice");
 
-    for count in [-1, 11, 1_000_000] {
+    for count in [-1, 0, 11, 1_000_000] {
         let status = err(images.clone_image(clone(&x.id, "app", count)).await);
         assert_eq!(bad_fields(&status), ["count"], "count {count}");
     }

@@ -191,7 +191,7 @@ async fn unicode_text_round_trips_byte_for_byte() {
         .images("alice")
         .update_image(update(
             &image.id,
-            "Ünïcødé 日本 (测试)",
+            "Ünïcødé 日本 (测试) हिन्दी",
             text,
             &["name", "description"],
         ))
@@ -202,8 +202,8 @@ async fn unicode_text_round_trips_byte_for_byte() {
         .expect("image");
     let read = app.get("alice", &image.id).await.expect("get");
 
-    assert_eq!(updated.name, "Ünïcødé 日本 (测试)");
-    assert_eq!(read.name, "Ünïcødé 日本 (测试)");
+    assert_eq!(updated.name, "Ünïcødé 日本 (测试) हिन्दी");
+    assert_eq!(read.name, "Ünïcødé 日本 (测试) हिन्दी");
     assert_eq!(read.description, text);
 }
 
@@ -215,6 +215,7 @@ async fn names_refuse_symbols_emoji_and_blank_text() {
 
     for name in [
         "Ünïcødé 100% ✓ 😀 日本",
+        "\u{301}alone",
         "",
         "   ",
         "tab\there",

@@ -76,7 +76,7 @@ async fn cloning_ten_copies_costs_as_many_statements_as_one() {
     let clone = |name: &str, count| CloneImageRequest {
         id: x.id.clone(),
         name: name.into(),
-        count,
+        count: Some(count),
         request_id: String::new(),
     };
 

@@ -60,7 +60,11 @@ async fn an_unknown_user_among_known_ones_changes_nothing() {
     let before = app.snapshot().await;
 
     let unknown = err(app
-        .share("alice", &x.id, &["carol", "ghost", "dave", "999999"])
+        .share(
+            "alice",
+            &x.id,
+            &["carol", "ghost", "dave", "999999", " GHOST "],
+        )
         .await);
     let empty = err(app.share("alice", &x.id, &["carol", ""]).await);
     let by_missing_id = app.share("alice", &x.id, &["999999"]).await;
