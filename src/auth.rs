@@ -88,7 +88,14 @@ impl Verifier {
     pub fn load(source: &KeySource) -> anyhow::Result<Self> {
         let (key, algorithms) = match source {
             KeySource::Secret(secret) => (
-                DecodingKey::from_secret(secret.expose()).context("loading the secret")?,
+                {
+                    if secret.expose().len() < 32 {
+                        tracing::warn!(
+                            "the JWT secret is shorter than 32 bytes; HS256 wants at least 256 bits"
+                        );
+                    }
+                    DecodingKey::from_secret(secret.expose()).context("loading the secret")?
+                },
                 vec![Algorithm::HS256],
             ),
             KeySource::Development(dir) => {
@@ -123,6 +130,7 @@ impl Verifier {
         validation.algorithms = algorithms;
         validation.set_required_spec_claims(&["exp", "sub"]);
         validation.leeway = 30;
+        validation.validate_nbf = true;
         Ok(Self { key, validation })
     }
 
@@ -177,7 +185,13 @@ fn development_secret(dir: &Path) -> anyhow::Result<Secret> {
     if let Ok(text) = std::fs::read_to_string(&path) {
         return Ok(Secret::new(text.trim().as_bytes()));
     }
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir)
+        .with_context(|| format!("creating {}", dir.display()))?;
     let bytes: [u8; 32] = rand::random();
     let text: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     write_owner_only(&path, &text)?;

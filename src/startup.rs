@@ -77,7 +77,7 @@ pub async fn open_store(url: &str, max_connections: u32) -> anyhow::Result<Store
         if let Some(dir) = std::path::Path::new(file).parent()
             && !dir.as_os_str().is_empty()
         {
-            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            create_private_dir(dir)?;
         }
     }
     let store = Store::connect(url, max_connections)
@@ -85,6 +85,17 @@ pub async fn open_store(url: &str, max_connections: u32) -> anyhow::Result<Store
         .context("connecting to the database")?;
     store.migrate().await.context("migrating the schema")?;
     Ok(store)
+}
+
+/// Creates `dir` (and its parents) readable by its owner only: it holds the database.
+fn create_private_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir)
+        .with_context(|| format!("creating {}", dir.display()))
 }
 
 /// Starts the server; it runs until [`Running::shutdown`].
@@ -178,6 +189,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
                 set_health(&reporter, ServingStatus::NotServing).await;
                 // Give health watchers a moment to hear NOT_SERVING before the listener closes.
                 tokio::time::sleep(Duration::from_millis(100)).await;
+                end_health_watches(reporter).await;
                 let _ = drain_tx.send(());
                 match tokio::time::timeout(grace, &mut server).await {
                     Ok(result) => result.context("serving")?,
@@ -231,11 +243,27 @@ fn install_metrics(addr: SocketAddr) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The names health answers for: the whole server and each service of ours.
+const HEALTH_NAMES: [&str; 4] = [
+    "",
+    IMAGE_SERVICE_NAME,
+    "cloud.image.v1.TagService",
+    "cloud.image.v1.UserService",
+];
+
 async fn set_health(reporter: &HealthReporter, status: ServingStatus) {
-    reporter.set_service_status("", status).await;
-    reporter
-        .set_service_status(IMAGE_SERVICE_NAME, status)
-        .await;
+    for name in HEALTH_NAMES {
+        reporter.set_service_status(name, status).await;
+    }
+}
+
+/// Ends every health Watch stream: a stream counts as a call in flight, and clients that check
+/// health on the client side keep one open for good, which would hold the drain for the whole
+/// grace period.
+async fn end_health_watches(mut reporter: HealthReporter) {
+    for name in HEALTH_NAMES {
+        reporter.clear_service_status(name).await;
+    }
 }
 
 /// Keeps health in step with the database: NOT_SERVING while it does not answer.

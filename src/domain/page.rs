@@ -61,8 +61,14 @@ impl<C: Serialize + DeserializeOwned> PageToken<C> {
         }
         let invalid = || DomainError::invalid("page_token", "is not a token of this query");
         let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| invalid())?;
-        let token: Self = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
-        if token.query != fingerprint(query) {
+        // Tokens are not secret and a client can edit one: what it holds is checked like any
+        // other input before it reaches a query.
+        let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+        if !plain_text(&value) {
+            return Err(invalid());
+        }
+        let token: Self = serde_json::from_value(value).map_err(|_| invalid())?;
+        if token.query != fingerprint(query) || token.total < 0 {
             return Err(invalid());
         }
         Ok(Some(token))
@@ -72,6 +78,19 @@ impl<C: Serialize + DeserializeOwned> PageToken<C> {
         // Serialising plain data to JSON cannot fail; an empty token would only end paging.
         let json = serde_json::to_vec(self).unwrap_or_default();
         URL_SAFE_NO_PAD.encode(json)
+    }
+}
+
+/// Whether every string in `value` is short and free of control characters, as every value a
+/// token legitimately holds is.
+fn plain_text(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::String(text) => {
+            text.chars().count() <= 256 && !text.chars().any(char::is_control)
+        }
+        serde_json::Value::Array(items) => items.iter().all(plain_text),
+        serde_json::Value::Object(fields) => fields.values().all(plain_text),
+        _ => true,
     }
 }
 
@@ -104,5 +123,9 @@ mod tests {
         );
         assert!(PageToken::<(String, i64)>::parse(&token, "bob|own").is_err());
         assert!(PageToken::<(String, i64)>::parse("garbage!", "alice|own").is_err());
+        let with_nul = PageToken::new(("a\u{0}b".to_owned(), 3_i64), 10, "alice|own").encode();
+        assert!(PageToken::<(String, i64)>::parse(&with_nul, "alice|own").is_err());
+        let negative = PageToken::new(("x".to_owned(), 3_i64), -5, "alice|own").encode();
+        assert!(PageToken::<(String, i64)>::parse(&negative, "alice|own").is_err());
     }
 }

@@ -17,6 +17,16 @@ impl ImageName {
     pub const MAX_CHARS: usize = 128;
 
     pub fn parse(raw: &str, field: &str) -> Result<Self, DomainError> {
+        // Control characters are refused wherever they stand, before trimming could hide them.
+        if let Some(bad) = raw.chars().find(|c| c.is_control()) {
+            return Err(DomainError::invalid(
+                field,
+                format!(
+                    "must not contain control characters, found {}",
+                    describe_char(bad)
+                ),
+            ));
+        }
         // Composed form, so that the same text typed on different systems is the same name.
         let composed: String = raw.trim().nfc().collect();
         let name = composed.as_str();
@@ -234,6 +244,8 @@ mod tests {
     #[test]
     fn names_refuse_control_characters_and_symbols() {
         assert!(ImageName::parse("bad\nname", "name").is_err());
+        assert!(ImageName::parse("web\n", "name").is_err());
+        assert!(ImageName::parse("\u{85}web", "name").is_err());
         assert!(ImageName::parse("100%", "name").is_err());
         assert!(ImageName::parse("   ", "name").is_err());
         assert!(ImageName::parse(&"é".repeat(129), "name").is_err());

@@ -7,3 +7,4 @@ pub mod image_tag;
 pub mod request_log;
 pub mod tag;
 pub mod user;
+pub mod user_name;

@@ -11,7 +11,7 @@ use crate::domain::image::{
     CloneSpec, ImageCursor, ImageOrder, ImageQuery, ImageUpdate, MAX_TAGS_PER_CALL, NewImage,
 };
 use crate::domain::page::{PageSize, PageToken};
-use crate::domain::text::{ImageName, ResourceId, parse_description, parse_id_list};
+use crate::domain::text::{ImageName, ResourceId, parse_description, parse_id_list, parse_text};
 use crate::domain::user::parse_user_refs;
 use crate::proto::image_service_server::ImageService;
 use crate::proto::*;
@@ -365,9 +365,12 @@ fn parse_list(message: &ListImagesRequest, caller_id: &str) -> Result<ImageQuery
             MAX_TAGS_PER_CALL,
         ))
     };
-    if message.name_contains.chars().count() > ImageName::MAX_CHARS {
-        violations.add("name_contains", "must be at most 128 characters");
-    }
+    violations.check(parse_text(
+        &message.name_contains,
+        "name_contains",
+        ImageName::MAX_CHARS,
+        false,
+    ));
     violations.finish()?;
     let (Some(category), Some(page_size), Some(order), Some(tag_ids)) =
         (category, page_size, order, tag_ids)

@@ -17,7 +17,7 @@ use tonic::{Code, Request, Response, Status};
 use tracing::Instrument;
 
 use crate::auth::Verifier;
-use crate::domain::text::parse_request_id;
+use crate::domain::text::{parse_request_id, parse_user_token};
 use crate::domain::user::Caller;
 use crate::store::{RetryKey, Store};
 
@@ -49,6 +49,12 @@ impl Shared {
             .verifier
             .verify(token)
             .map_err(Status::unauthenticated)?;
+        // A well-signed token may still name no possible user; it is never looked up.
+        if parse_user_token(&claims.sub, "sub").is_err() {
+            return Err(Status::permission_denied(
+                "the calling user is not in the user directory",
+            ));
+        }
         tracing::Span::current().record("caller", claims.sub.as_str());
 
         let user = self.store.find_user(&claims.sub).await?;

@@ -6,6 +6,7 @@ use sea_orm_migration::prelude::*;
 mod m20261203_000001_users_and_images;
 mod m20261203_000002_image_members;
 mod m20261203_000003_tags;
+mod m20261203_000004_user_names;
 
 /// Runs the migrations in order.
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000001_users_and_images::Migration),
             Box::new(m20261203_000002_image_members::Migration),
             Box::new(m20261203_000003_tags::Migration),
+            Box::new(m20261203_000004_user_names::Migration),
         ]
     }
 }

@@ -8,7 +8,7 @@ use sea_orm::{
 use super::image::{count_members, load};
 use super::replay::RetryKey;
 use super::user::users_for_refs;
-use super::{Store, StoreError, lock_image, now_micros};
+use super::{Store, StoreError, lock_image, now_micros, touch_image};
 use crate::domain::DomainError;
 use crate::domain::access::{Operation, authorize};
 use crate::domain::error::{FieldViolation, Resource};
@@ -213,6 +213,7 @@ async fn share_in<C: ConnectionTrait>(
             .on_conflict_do_nothing()
             .exec_without_returning(txn)
             .await?;
+        touch_image(txn, id.as_str()).await?;
     }
     let already_members = already
         .iter()
@@ -289,6 +290,7 @@ async fn revoke_in<C: ConnectionTrait>(
             .filter(image_member::Column::UserId.is_in(users.iter().map(|u| u.id.as_str())))
             .exec(txn)
             .await?;
+        touch_image(txn, id.as_str()).await?;
     }
     let remaining = count_members(txn, id.as_str()).await?;
     let member_count = if preview {

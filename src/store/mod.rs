@@ -93,6 +93,9 @@ impl Store {
                     .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
                     .busy_timeout(Duration::from_secs(10))
                     .foreign_keys(true)
+                    // LIKE matches case-sensitively, as on PostgreSQL and on MariaDB with the
+                    // binary collation the migrations choose.
+                    .pragma("case_sensitive_like", "ON")
             });
         let mut db = Database::connect(options).await?;
         let statements = Arc::new(AtomicU64::new(0));
@@ -248,6 +251,24 @@ fn is_unique_violation(err: &DbErr) -> bool {
 /// Now, in microseconds since the Unix epoch.
 fn now_micros() -> i64 {
     chrono::Utc::now().timestamp_micros()
+}
+
+/// Records that an image's members or tags changed: its etag and update time move on.
+async fn touch_image<C: ConnectionTrait>(txn: &C, image_id: &str) -> Result<(), DbErr> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr, sea_query::ExprTrait};
+
+    use crate::entity::image;
+
+    image::Entity::update_many()
+        .col_expr(
+            image::Column::Revision,
+            Expr::col(image::Column::Revision).add(1),
+        )
+        .col_expr(image::Column::UpdateTime, Expr::value(now_micros()))
+        .filter(image::Column::Id.eq(image_id))
+        .exec(txn)
+        .await?;
+    Ok(())
 }
 
 /// Takes the write lock on one image row for the rest of the transaction, so that checks of

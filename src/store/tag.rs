@@ -1,12 +1,13 @@
 //! Tags of users and their bindings to images.
 
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::image::{load, present_loaded};
-use super::{Store, StoreError, is_unique_violation, lock_image, now_micros};
+use super::{Store, StoreError, is_unique_violation, lock_image, now_micros, touch_image};
 use crate::domain::DomainError;
 use crate::domain::access::{Operation, authorize};
 use crate::domain::error::{Resource, Violation};
@@ -167,6 +168,7 @@ async fn delete_tag_in<C: ConnectionTrait>(
     id: &ResourceId,
     force: bool,
 ) -> Result<u64, StoreError> {
+    lock_tags(txn, std::slice::from_ref(id)).await?;
     let found = tag::Entity::find_by_id(id.as_str().to_owned())
         .one(txn)
         .await?
@@ -192,11 +194,42 @@ async fn delete_tag_in<C: ConnectionTrait>(
         }])
         .into());
     }
+    if bound > 0 {
+        // The images lose a tag: their etags move on.
+        let bound_to = sea_orm::sea_query::Query::select()
+            .column(image_tag::Column::ImageId)
+            .from(image_tag::Entity)
+            .and_where(Expr::col(image_tag::Column::TagId).eq(id.as_str()))
+            .to_owned();
+        crate::entity::image::Entity::update_many()
+            .col_expr(
+                crate::entity::image::Column::Revision,
+                Expr::col(crate::entity::image::Column::Revision).add(1),
+            )
+            .col_expr(
+                crate::entity::image::Column::UpdateTime,
+                Expr::value(now_micros()),
+            )
+            .filter(crate::entity::image::Column::Id.in_subquery(bound_to))
+            .exec(txn)
+            .await?;
+    }
     // Bindings go with the tag (ON DELETE CASCADE).
     tag::Entity::delete_by_id(id.as_str().to_owned())
         .exec(txn)
         .await?;
     Ok(bound)
+}
+
+/// Takes the write lock on tag rows for the rest of the transaction, so that binding a tag and
+/// deleting it cannot interleave.
+async fn lock_tags<C: ConnectionTrait>(txn: &C, ids: &[ResourceId]) -> Result<(), StoreError> {
+    tag::Entity::update_many()
+        .col_expr(tag::Column::TagKey, Expr::col(tag::Column::TagKey))
+        .filter(tag::Column::Id.is_in(ids.iter().map(ResourceId::as_str)))
+        .exec(txn)
+        .await?;
+    Ok(())
 }
 
 async fn bind_in<C: ConnectionTrait>(
@@ -209,6 +242,11 @@ async fn bind_in<C: ConnectionTrait>(
     lock_image(txn, id.as_str()).await?;
     let loaded = load(txn, caller, id).await?;
     authorize(caller, &loaded.relation(), Operation::Tag)?;
+    if bind {
+        // Lock the tags too: a concurrent DeleteTag either finishes first (and the tags are not
+        // found below) or waits and then sees the new bindings.
+        lock_tags(txn, tag_ids).await?;
+    }
 
     let own: Vec<String> = tag::Entity::find()
         .select_only()
@@ -263,13 +301,17 @@ async fn bind_in<C: ConnectionTrait>(
                 .on_conflict_do_nothing()
                 .exec_without_returning(txn)
                 .await?;
+            touch_image(txn, id.as_str()).await?;
         }
     } else {
-        image_tag::Entity::delete_many()
+        let unbound = image_tag::Entity::delete_many()
             .filter(image_tag::Column::ImageId.eq(id.as_str()))
             .filter(image_tag::Column::TagId.is_in(tag_ids.iter().map(ResourceId::as_str)))
             .exec(txn)
             .await?;
+        if unbound.rows_affected > 0 {
+            touch_image(txn, id.as_str()).await?;
+        }
     }
 
     let loaded = load(txn, caller, id).await?;

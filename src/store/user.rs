@@ -1,8 +1,9 @@
 //! The user directory.
 
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::{Store, StoreError, is_unique_violation, now_micros};
@@ -10,7 +11,7 @@ use crate::domain::DomainError;
 use crate::domain::error::Resource;
 use crate::domain::page::{PageSize, PageToken};
 use crate::domain::user::{NewUser, User, UserRef, username_key};
-use crate::entity::user;
+use crate::entity::{image, image_member, user, user_name};
 
 impl From<user::Model> for User {
     fn from(row: user::Model) -> Self {
@@ -40,61 +41,47 @@ impl Store {
             .map(User::from))
     }
 
-    /// Adds a user; a taken id or username (ignoring case) is ALREADY_EXISTS.
+    /// Adds a user. An id or username that already names a user, as an id or as a username
+    /// and ignoring case, is ALREADY_EXISTS: shares name users either way.
     pub async fn create_user(&self, new: &NewUser) -> Result<User, StoreError> {
-        let row = user::ActiveModel {
-            id: Set(new.id.clone()),
-            username: Set(new.username.clone()),
-            username_key: Set(username_key(&new.username)),
-            display_name: Set(new.display_name.clone()),
-            disabled: Set(false),
-            create_time: Set(now_micros()),
-        };
-        match user::Entity::insert(row.clone())
-            .exec_without_returning(&self.db)
-            .await
-        {
-            Ok(_) => {}
-            Err(err) if is_unique_violation(&err) => {
+        let created = self
+            .write(|txn| async move {
+                let result = insert_user(&txn, new).await;
+                (txn, result)
+            })
+            .await;
+        match created {
+            Err(StoreError::Database(err)) if is_unique_violation(&err) => {
                 let taken = self.taken_user_names(new).await?;
-                return Err(DomainError::AlreadyExists {
+                Err(DomainError::AlreadyExists {
                     resource: Resource::User,
                     names: taken,
                 }
-                .into());
+                .into())
             }
-            Err(err) => return Err(err.into()),
+            other => other,
         }
-        self.find_user(&new.id).await?.ok_or_else(|| {
-            DomainError::NotFound {
-                resource: Resource::User,
-                names: vec![new.id.clone()],
-            }
-            .into()
-        })
     }
 
-    /// Which of the new user's id and username are taken, for the error.
+    /// Which of the new user's id and username already name a user, for the error.
     async fn taken_user_names(&self, new: &NewUser) -> Result<Vec<String>, StoreError> {
-        let rows = user::Entity::find()
-            .filter(
-                Condition::any()
-                    .add(user::Column::Id.eq(new.id.as_str()))
-                    .add(user::Column::UsernameKey.eq(username_key(&new.username))),
-            )
+        let id_key = username_key(&new.id);
+        let name_key = username_key(&new.username);
+        let taken: Vec<String> = user_name::Entity::find()
+            .select_only()
+            .column(user_name::Column::NameKey)
+            .filter(user_name::Column::NameKey.is_in([id_key.as_str(), name_key.as_str()]))
+            .into_tuple()
             .all(&self.db)
             .await?;
-        let mut taken = Vec::new();
-        if rows.iter().any(|u| u.id == new.id) {
-            taken.push(format!("users/{}", new.id));
+        let mut names = Vec::new();
+        if taken.contains(&id_key) {
+            names.push(new.id.clone());
         }
-        if rows
-            .iter()
-            .any(|u| u.username_key == username_key(&new.username))
-        {
-            taken.push(format!("username {}", new.username));
+        if taken.contains(&name_key) && name_key != id_key {
+            names.push(new.username.clone());
         }
-        Ok(taken)
+        Ok(names)
     }
 
     /// Users by id, in id order.
@@ -122,24 +109,90 @@ impl Store {
 
     /// Disables a user. They can no longer call, and lose what was shared with them.
     pub async fn disable_user(&self, id: &str) -> Result<User, StoreError> {
-        let updated = user::Entity::update_many()
-            .col_expr(
-                user::Column::Disabled,
-                sea_orm::sea_query::Expr::value(true),
-            )
-            .filter(user::Column::Id.eq(id))
-            .exec(&self.db)
-            .await?;
-        let found = self.find_user(id).await?;
-        match found {
-            Some(user) if updated.rows_affected > 0 || user.disabled => Ok(user),
-            _ => Err(DomainError::NotFound {
+        self.write(|txn| async move {
+            let result = disable_in(&txn, id).await;
+            (txn, result)
+        })
+        .await
+    }
+}
+
+/// Disables a user and ends their memberships in the same transaction; the images they were
+/// members of change (their etags move on).
+async fn disable_in<C: ConnectionTrait>(txn: &C, id: &str) -> Result<User, StoreError> {
+    let updated = user::Entity::update_many()
+        .col_expr(user::Column::Disabled, Expr::value(true))
+        .filter(user::Column::Id.eq(id))
+        .exec(txn)
+        .await?;
+    if updated.rows_affected == 0 {
+        let exists = user::Entity::find_by_id(id.to_owned()).one(txn).await?;
+        if exists.is_none() {
+            return Err(DomainError::NotFound {
                 resource: Resource::User,
                 names: vec![id.to_owned()],
             }
-            .into()),
+            .into());
         }
     }
+
+    let shared_with_them = Query::select()
+        .column(image_member::Column::ImageId)
+        .from(image_member::Entity)
+        .and_where(Expr::col(image_member::Column::UserId).eq(id))
+        .to_owned();
+    image::Entity::update_many()
+        .col_expr(
+            image::Column::Revision,
+            Expr::col(image::Column::Revision).add(1),
+        )
+        .col_expr(image::Column::UpdateTime, Expr::value(now_micros()))
+        .filter(image::Column::Id.in_subquery(shared_with_them))
+        .exec(txn)
+        .await?;
+    image_member::Entity::delete_many()
+        .filter(image_member::Column::UserId.eq(id))
+        .exec(txn)
+        .await?;
+
+    user::Entity::find_by_id(id.to_owned())
+        .one(txn)
+        .await?
+        .map(User::from)
+        .ok_or_else(|| {
+            DomainError::NotFound {
+                resource: Resource::User,
+                names: vec![id.to_owned()],
+            }
+            .into()
+        })
+}
+
+async fn insert_user<C: ConnectionTrait>(txn: &C, new: &NewUser) -> Result<User, StoreError> {
+    let row = user::Model {
+        id: new.id.clone(),
+        username: new.username.clone(),
+        username_key: username_key(&new.username),
+        display_name: new.display_name.clone(),
+        disabled: false,
+        create_time: now_micros(),
+    };
+    user::Entity::insert(row.clone().into_active_model())
+        .exec_without_returning(txn)
+        .await?;
+    let mut keys = vec![row.username_key.clone()];
+    let id_key = username_key(&row.id);
+    if id_key != row.username_key {
+        keys.push(id_key);
+    }
+    let names = keys.into_iter().map(|name_key| user_name::ActiveModel {
+        name_key: Set(name_key),
+        user_id: Set(row.id.clone()),
+    });
+    user_name::Entity::insert_many(names)
+        .exec_without_returning(txn)
+        .await?;
+    Ok(User::from(row))
 }
 
 /// Every user any of `refs` could name: by id or by username key, in one statement.
@@ -155,6 +208,9 @@ pub(super) async fn users_for_refs<C: ConnectionTrait>(
                 .add(user::Column::Id.is_in(texts))
                 .add(user::Column::UsernameKey.is_in(keys)),
         )
+        // A shared lock: a concurrent disable waits for this transaction (or this one sees the
+        // user disabled), so no share reaches a user who is being disabled.
+        .lock_shared()
         .all(db)
         .await?;
     Ok(rows.into_iter().map(User::from).collect())

@@ -685,3 +685,40 @@ async fn an_administrator_acts_on_any_image_and_sees_the_owners_category() {
         "listings show the caller's own tabs"
     );
 }
+
+#[tokio::test]
+async fn name_filters_match_case_and_refuse_control_characters_on_every_backend() {
+    let app = TestApp::spawn().await;
+    app.create("alice", "CaseTest").await;
+
+    let other_case = app
+        .list(
+            "alice",
+            ListImagesRequest {
+                name_contains: "casetest".into(),
+                ..Default::default()
+            },
+        )
+        .await;
+    let same_case = app
+        .list(
+            "alice",
+            ListImagesRequest {
+                name_contains: "seTe".into(),
+                ..Default::default()
+            },
+        )
+        .await;
+    let nul = err(app
+        .images("alice")
+        .list_images(ListImagesRequest {
+            name_contains: "\u{0}".into(),
+            ..Default::default()
+        })
+        .await);
+
+    assert!(other_case.is_empty());
+    assert_eq!(same_case.len(), 1);
+    assert_eq!(nul.code(), Code::InvalidArgument);
+    assert_eq!(bad_fields(&nul), ["name_contains"]);
+}

@@ -283,22 +283,42 @@ async fn deleting_a_shared_image_needs_force_and_members_lose_it() {
 }
 
 #[tokio::test]
-async fn a_disabled_recipient_loses_access() {
+async fn a_disabled_recipient_loses_what_was_shared_with_them() {
     let app = TestApp::spawn().await;
     let x = app.create("alice", "web").await;
-    app.share("alice", &x.id, &["bob"]).await.expect("share");
+    app.share("alice", &x.id, &["bob", "carol"])
+        .await
+        .expect("share");
+    let before = app.get("alice", &x.id).await.expect("get");
 
     app.users("root")
         .disable_user(DisableUserRequest { id: "bob".into() })
         .await
         .expect("disable");
 
+    let after = app.get("alice", &x.id).await.expect("get");
     assert_eq!(code(app.get("bob", &x.id).await), Code::PermissionDenied);
-    let revoked = app
-        .revoke("alice", &x.id, &["bob"])
-        .await
-        .expect("revoke disabled member");
-    assert_eq!(user_ids(&revoked.revoked), ["bob"]);
+    assert_eq!(member_ids(&app, &x.id).await, ["carol"]);
+    assert_eq!(after.member_count, 1);
+    assert_ne!(after.etag, before.etag);
+    let again = err(app.share("alice", &x.id, &["bob"]).await);
+    assert_eq!(resource_names(&again), ["bob"]);
+}
+
+#[tokio::test]
+async fn the_etag_moves_when_members_change_and_not_on_a_no_op() {
+    let app = TestApp::spawn().await;
+    let x = app.create("alice", "web").await;
+
+    let shared = app.share("alice", &x.id, &["bob"]).await.expect("share");
+    let after_share = app.get("alice", &x.id).await.expect("get");
+    app.share("alice", &x.id, &["bob"]).await.expect("again");
+    let after_no_op = app.get("alice", &x.id).await.expect("get");
+
+    assert_eq!(user_ids(&shared.added), ["bob"]);
+    assert_ne!(after_share.etag, x.etag);
+    assert_eq!(after_no_op.etag, after_share.etag);
+    assert_eq!(after_no_op.update_time, after_share.update_time);
 }
 
 #[tokio::test]

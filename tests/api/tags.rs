@@ -354,3 +354,43 @@ async fn concurrent_binds_of_one_tag_leave_one_binding() {
         [t1.id.as_str()]
     );
 }
+
+#[tokio::test]
+async fn binding_and_deleting_a_tag_at_once_never_leaves_a_broken_state() {
+    let app = TestApp::spawn().await;
+    for round in 0..5 {
+        let x = app.create("alice", &format!("img{round}")).await;
+        let tag = app.tag("alice", "round", &round.to_string()).await;
+
+        let binds: Vec<_> = (0..3)
+            .map(|_| {
+                let mut images = app.images("alice");
+                let request = bind(&x.id, &[&tag.id]);
+                tokio::spawn(async move { images.bind_image_tags(request).await.map(|_| ()) })
+            })
+            .collect();
+        let mut tags = app.tags("alice");
+        let delete = DeleteTagRequest {
+            id: tag.id.clone(),
+            force: false,
+        };
+        let deleted = tokio::spawn(async move { tags.delete_tag(delete).await.map(|_| ()) });
+        let mut bound = 0;
+        for call in binds {
+            match call.await.expect("joined") {
+                Ok(()) => bound += 1,
+                Err(status) => assert_eq!(status.code(), Code::NotFound),
+            }
+        }
+        let deleted = deleted.await.expect("joined");
+
+        let tags_now = app.get("alice", &x.id).await.expect("get").tags.len();
+        match deleted {
+            Ok(()) => assert_eq!((bound, tags_now), (0, 0), "round {round}"),
+            Err(status) => {
+                assert_eq!(status.code(), Code::FailedPrecondition, "round {round}");
+                assert_eq!(tags_now, 1, "round {round}");
+            }
+        }
+    }
+}

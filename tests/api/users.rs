@@ -81,3 +81,29 @@ async fn the_directory_is_for_administrators_and_checks_its_input() {
     assert_eq!(code(unknown), Code::NotFound);
     assert_eq!(app.count("users").await, 6);
 }
+
+#[tokio::test]
+async fn an_id_or_username_never_names_two_users() {
+    let app = TestApp::spawn().await;
+    let mut users = app.users("root");
+    users
+        .create_user(user("u-frank", "frank"))
+        .await
+        .expect("frank");
+    let before = app.count("users").await;
+
+    let id_is_a_username = err(users.create_user(user("Carol", "carol2")).await);
+    let username_is_an_id = app.users("root").create_user(user("x1", "U-FRANK")).await;
+
+    assert_eq!(id_is_a_username.code(), Code::AlreadyExists);
+    assert_eq!(code(username_is_an_id), Code::AlreadyExists);
+    assert_eq!(app.count("users").await, before);
+    let shared = app
+        .share("alice", &app.create("alice", "web").await.id, &["carol"])
+        .await;
+    assert_eq!(
+        shared.expect("share").added[0].user_id,
+        "carol",
+        "a share by name still reaches the one user it names"
+    );
+}
