@@ -311,6 +311,53 @@ def errors(r):
     return f"{n:,} of {total:,}" if total else f"{n:,}"
 
 
+def targets(rows, ceiling):
+    """The targets of the brief, each with what this run measured."""
+    out = ["### Targets\n", "| target | measured | verdict |", "|---|---|---|"]
+    rpcs = [r for r in rows if r.get("kind") == "rpc"]
+
+    def share(rpc, backend, goal):
+        found = [r for r in rpcs if r["rpc"] == rpc and r["backend"] == backend and r["conc"] in ceiling]
+        if not found:
+            return
+        values = [r["rps"] / ceiling[r["conc"]] * 100 for r in found]
+        text = "; ".join(
+            f"{r['images']:,} images, {r['conc']}: {v:.1f} %" for r, v in zip(found, values)
+        )
+        verdict = "met" if min(values) >= goal else ("met at best" if max(values) >= goal else "missed")
+        out.append(f"| {rpc} ≥ {goal} % of echo on {backend} | {text} | {verdict} |")
+
+    share("GetImage", "sqlite", 50)
+    share("GetImage", "postgres", 30)
+    share("ListImages", "sqlite", 20)
+
+    lists = {}
+    for r in rpcs:
+        if r["rpc"] == "ListImages":
+            lists.setdefault((r["backend"], r["conc"]), {})[r["images"]] = r
+    cost = lambda r: (r.get("service_cpu_us") or 0) + (r.get("db_cpu_us") or 0)
+    for (backend, c), by_size in sorted(lists.items()):
+        if len(by_size) < 2:
+            continue
+        a, b = by_size[min(by_size)], by_size[max(by_size)]
+        growth = cost(b) / cost(a)
+        failed = " (the larger size's calls failed)" if b.get("errors") else ""
+        out.append(
+            f"| a page at {max(by_size):,} images costs ≤ 1.5× a page at {min(by_size):,} "
+            f"({backend}, {c}) | {growth:.2f}× CPU per call{failed} | "
+            f"{'met' if growth <= 1.5 and not failed else 'missed'} |"
+        )
+    for r in (r for r in rows if r.get("kind") == "memory"):
+        mib = r["c64_kib"] / 1024
+        out.append(
+            f"| peak memory ≤ 64 MiB under 64 streams ({r['backend']}, {r['images']:,} images) | "
+            f"{mib:.1f} MiB (640 streams: {r['c640_kib'] / 1024:.1f} MiB) | "
+            f"{'met' if mib <= 64 else 'missed'} |"
+        )
+    out.append("")
+    return out
+
+
 def report(path):
     rows = [json.loads(line) for line in open(path) if line.strip()]
     echo = {}
@@ -386,7 +433,9 @@ def report(path):
             f"| {backend} | {c} | {small:,} → {large:,} | {a['rps']:,.0f} → {b['rps']:,.0f} | "
             f"{fmt_us(a['mean_us'])} → {fmt_us(b['mean_us'])} | "
             f"{fmt_us(cpu(a))} → {fmt_us(cpu(b))} | **{cpu(b) / cpu(a):.2f}×** | "
-            f"{b['mean_us'] / a['mean_us']:.2f}× |"
+            f"{b['mean_us'] / a['mean_us']:.2f}×"
+            + (" (calls failed: see errors above)" if a.get("errors") or b.get("errors") else "")
+            + " |"
         )
     if growth:
         out.append("### Cost of a ListImages page as the catalogue grows (target ≤ 1.5×)\n")
@@ -415,6 +464,7 @@ def report(path):
                 f"{mib('c64_kib')} | {mib('c640_kib')} |"
             )
         out.append("")
+    out.extend(targets(rows, ceiling))
     seeds = [r for r in rows if r.get("kind") == "seed"]
     if seeds:
         out.append("### Seeding\n")

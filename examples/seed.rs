@@ -17,7 +17,8 @@
 //! tenants; what one caller sees stays the same size, so a page that costs more at 1,000,000
 //! images than at 1,000 costs more because of the catalogue, not because of the caller's view.
 //!
-//! * users: `alice` (the benchmark's caller) and `u0000` … `u0999` (usernames `user0000` …);
+//! * users: `alice` (the benchmark's caller) and `u0000` … `u0999` (usernames `user0000` …),
+//!   with their rows in `user_names` where the schema has that table;
 //! * `--images N` images, one second apart in `create_time`. Exactly `--visible` (600) of them
 //!   are visible to alice, spread evenly over time: 1/6 system images (no owner), 4/6 owned by
 //!   alice (1/4 of those shared with two users, every one bound to one of alice's five tags),
@@ -179,6 +180,28 @@ async fn exec(db: &impl ConnectionTrait, what: &str, sql: &str) -> anyhow::Resul
     Ok(result.rows_affected())
 }
 
+/// Whether the schema has `table` (the seed follows the migrations it finds).
+async fn table_exists(
+    db: &impl ConnectionTrait,
+    backend: DbBackend,
+    table: &str,
+) -> anyhow::Result<bool> {
+    let sql = match backend {
+        DbBackend::Postgres => format!(
+            "SELECT COUNT(*) FROM information_schema.tables
+             WHERE table_schema = current_schema() AND table_name = '{table}'"
+        ),
+        _ => {
+            format!("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '{table}'")
+        }
+    };
+    let row = db
+        .query_one_raw(Statement::from_string(backend, sql))
+        .await?
+        .context("no row")?;
+    Ok(row.try_get_by_index::<i64>(0)? > 0)
+}
+
 /// Name and `CREATE INDEX` statement of every index of `tables` that backs no primary key or
 /// unique constraint (PostgreSQL).
 async fn secondary_indexes(
@@ -256,14 +279,18 @@ async fn main() -> anyhow::Result<()> {
             .await?;
     }
     if args.reset {
-        for table in [
+        let mut tables = vec![
             "request_log",
             "image_tags",
             "tags",
             "image_members",
             "images",
-            "users",
-        ] {
+        ];
+        if table_exists(&txn, backend, "user_names").await? {
+            tables.push("user_names");
+        }
+        tables.push("users");
+        for table in tables {
             exec(
                 &txn,
                 &format!("clear {table}"),
@@ -285,6 +312,19 @@ async fn main() -> anyhow::Result<()> {
         num = d.dec("i", 4),
     );
     let user_rows = exec(&txn, "users", &users).await?;
+    if table_exists(&txn, backend, "user_names").await? {
+        // One namespace for ids and usernames (a later migration): each user's keys, as the
+        // service writes them when it adds a user.
+        exec(
+            &txn,
+            "user_names",
+            "INSERT INTO user_names (name_key, user_id)
+             SELECT username_key, id FROM users
+             UNION ALL
+             SELECT LOWER(id), id FROM users WHERE LOWER(id) <> username_key",
+        )
+        .await?;
+    }
 
     let tags = format!(
         "INSERT INTO tags (id, owner_id, tag_key, tag_value, create_time)
