@@ -57,7 +57,7 @@ enum RequestLog {
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         create_table(manager, users()).await?;
-        create_table(manager, images()).await?;
+        create_table(manager, images(manager.get_database_backend())).await?;
         create_table(manager, request_log()).await?;
 
         let indexes = [
@@ -140,7 +140,14 @@ fn users() -> TableCreateStatement {
         .to_owned()
 }
 
-fn images() -> TableCreateStatement {
+/// Names sort bytewise on every backend (SQLite's and MariaDB's binary collations,
+/// PostgreSQL's "C"), so that listings merged from several queries keep one order.
+fn images(backend: sea_orm::DbBackend) -> TableCreateStatement {
+    let mut name = ColumnDef::new(Images::Name);
+    name.string_len(128).not_null();
+    if backend == sea_orm::DbBackend::Postgres {
+        name.extra("COLLATE \"C\"");
+    }
     Table::create()
         .table(Images::Table)
         .col(
@@ -149,7 +156,7 @@ fn images() -> TableCreateStatement {
                 .not_null()
                 .primary_key(),
         )
-        .col(ColumnDef::new(Images::Name).string_len(128).not_null())
+        .col(name)
         .col(ColumnDef::new(Images::NameScope).string_len(64).not_null())
         .col(ColumnDef::new(Images::OwnerId).string_len(64).null())
         .col(

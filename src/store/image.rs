@@ -2,10 +2,11 @@
 
 use std::collections::HashMap;
 
-use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query, QueryStatementBuilder};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationTrait,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    RelationTrait,
 };
 
 use super::replay::RetryKey;
@@ -39,34 +40,45 @@ impl Loaded {
     }
 }
 
-/// Loads an image with the caller's relation to it; NOT_FOUND when it does not exist.
+/// Loads an image with the caller's relation to it, in one statement; NOT_FOUND when it does
+/// not exist.
 pub(super) async fn load<C: ConnectionTrait>(
     db: &C,
     caller: &Caller,
     id: &ResourceId,
 ) -> Result<Loaded, StoreError> {
-    let row = image::Entity::find_by_id(id.as_str().to_owned())
-        .one(db)
+    let members = |mine: bool| {
+        let mut count = Query::select()
+            .expr(Expr::cust("COUNT(*)"))
+            .from(image_member::Entity)
+            .and_where(
+                Expr::col((image_member::Entity, image_member::Column::ImageId))
+                    .equals((image::Entity, image::Column::Id)),
+            )
+            .to_owned();
+        if mine {
+            count.and_where(
+                Expr::col((image_member::Entity, image_member::Column::UserId))
+                    .eq(caller.id.as_str()),
+            );
+        }
+        Expr::SubQuery(None, Box::new(count.into_sub_query_statement()))
+    };
+    let select = image::Entity::find_by_id(id.as_str().to_owned())
+        .column_as(members(false), "member_count")
+        .column_as(members(true), "caller_memberships")
+        .into_query();
+    let found = db
+        .query_one(&select)
         .await?
         .ok_or_else(|| DomainError::image_not_found(id))?;
-    let owned = row.owner_id.as_deref() == Some(caller.id.as_str());
-    let caller_is_member = match &row.owner_id {
-        Some(_) if !owned => image_member::Entity::find_by_id((row.id.clone(), caller.id.clone()))
-            .one(db)
-            .await?
-            .is_some(),
-        _ => false,
-    };
-    // The member count is shown to owners and administrators, and decides OWN or SHARED.
-    let member_count = if row.owner_id.is_some() && (owned || caller.admin) {
-        count_members(db, &row.id).await?
-    } else {
-        0
-    };
+    let row = image::Model::from_query_result(&found, "")?;
+    let member_count: i64 = found.try_get("", "member_count")?;
+    let caller_memberships: i64 = found.try_get("", "caller_memberships")?;
     Ok(Loaded {
         row,
-        caller_is_member,
-        member_count,
+        caller_is_member: caller_memberships > 0,
+        member_count: usize::try_from(member_count).unwrap_or(0),
     })
 }
 
@@ -271,21 +283,38 @@ impl Store {
         query: &ImageQuery,
     ) -> Result<ImagePage, StoreError> {
         check_own_tags(&self.db, caller, &query.tag_ids).await?;
-        let filter = list_filter(caller, query);
+        // One query per source of visible images (system, the caller's, shared with the
+        // caller), each served by an index in the listing's order; an OR of the three could use
+        // none and would scan the catalogue.
+        let branches = list_branches(caller, query);
         let total_size = match &query.page {
             Some(token) => token.total,
-            None => capped_count(&self.db, filter.clone()).await?,
+            None => {
+                let mut total = 0;
+                for branch in &branches {
+                    total += capped_count(&self.db, branch.clone()).await?;
+                }
+                std::cmp::min(total, i64::try_from(TOTAL_SIZE_CAP).unwrap_or(i64::MAX))
+            }
         };
 
         let size = query.page_size.get();
-        let mut select = image::Entity::find().filter(filter);
-        if let Some(token) = &query.page {
-            select = select.filter(after_cursor(query.order, &token.after));
+        let mut rows = Vec::new();
+        for branch in branches {
+            let mut select = image::Entity::find().filter(branch);
+            if let Some(token) = &query.page {
+                select = select.filter(after_cursor(query.order, &token.after));
+            }
+            rows.extend(
+                order(select, query.order)
+                    .limit(size + 1)
+                    .all(&self.db)
+                    .await?,
+            );
         }
-        let mut rows = order(select, query.order)
-            .limit(size + 1)
-            .all(&self.db)
-            .await?;
+        // Each branch came sorted; merge them in the same order. Names compare bytewise in
+        // every backend (see the migrations), as Rust compares strings.
+        sort_rows(&mut rows, query.order);
         let more = rows.len() as u64 > size;
         rows.truncate(size as usize);
 
@@ -605,43 +634,50 @@ async fn check_own_tags<C: ConnectionTrait>(
     }
 }
 
-/// The images of `category` for the caller, and the filters of the query.
-fn list_filter(caller: &Caller, query: &ImageQuery) -> Condition {
+/// The conditions of each source of the listing: the images of `category` for the caller,
+/// each with the filters of the query.
+fn list_branches(caller: &Caller, query: &ImageQuery) -> Vec<Condition> {
     let me = caller.id.as_str();
-    let has_members = Expr::exists(
-        Query::select()
-            .expr(Expr::val(1))
+    let has_members = || {
+        Expr::exists(
+            Query::select()
+                .expr(Expr::val(1))
+                .from(image_member::Entity)
+                .and_where(
+                    Expr::col((image_member::Entity, image_member::Column::ImageId))
+                        .equals((image::Entity, image::Column::Id)),
+                )
+                .to_owned(),
+        )
+    };
+    let system = || Condition::all().add(image::Column::NameScope.eq(""));
+    let owned = || Condition::all().add(image::Column::NameScope.eq(me));
+    let received = || {
+        let received_ids = Query::select()
+            .column(image_member::Column::ImageId)
             .from(image_member::Entity)
-            .and_where(
-                Expr::col((image_member::Entity, image_member::Column::ImageId))
-                    .equals((image::Entity, image::Column::Id)),
-            )
-            .to_owned(),
-    );
-    let received_ids = Query::select()
-        .column(image_member::Column::ImageId)
-        .from(image_member::Entity)
-        .and_where(Expr::col(image_member::Column::UserId).eq(me))
-        .to_owned();
-
-    let category = match query.category {
-        None => Condition::any()
-            .add(image::Column::OwnerId.is_null())
-            .add(image::Column::OwnerId.eq(me))
-            .add(image::Column::Id.in_subquery(received_ids)),
-        Some(ImageCategory::System) => Condition::all().add(image::Column::OwnerId.is_null()),
-        Some(ImageCategory::Own) => Condition::all()
-            .add(image::Column::OwnerId.eq(me))
-            .add(has_members.not()),
-        Some(ImageCategory::Shared) => Condition::all()
-            .add(image::Column::OwnerId.eq(me))
-            .add(has_members),
-        Some(ImageCategory::Received) => Condition::all()
+            .and_where(Expr::col(image_member::Column::UserId).eq(me))
+            .to_owned();
+        Condition::all()
             .add(image::Column::Id.in_subquery(received_ids))
-            .add(image::Column::OwnerId.ne(me)),
+            .add(image::Column::NameScope.ne(me))
     };
 
-    let mut filter = Condition::all().add(category);
+    let branches = match query.category {
+        None => vec![system(), owned(), received()],
+        Some(ImageCategory::System) => vec![system()],
+        Some(ImageCategory::Own) => vec![owned().add(has_members().not())],
+        Some(ImageCategory::Shared) => vec![owned().add(has_members())],
+        Some(ImageCategory::Received) => vec![received()],
+    };
+    branches
+        .into_iter()
+        .map(|branch| add_filters(branch, query))
+        .collect()
+}
+
+/// Adds the name and tag filters of the query.
+fn add_filters(mut filter: Condition, query: &ImageQuery) -> Condition {
     if !query.name_contains.is_empty() {
         let pattern = format!("%{}%", escape_like(&query.name_contains));
         filter =
@@ -663,6 +699,20 @@ fn list_filter(caller: &Caller, query: &ImageQuery) -> Condition {
         ));
     }
     filter
+}
+
+/// Sorts rows in the listing's order, as the database sorts them.
+fn sort_rows(rows: &mut [image::Model], order: ImageOrder) {
+    match order {
+        ImageOrder::CreateTimeDesc => {
+            rows.sort_by(|a, b| (b.create_time, &b.id).cmp(&(a.create_time, &a.id)))
+        }
+        ImageOrder::CreateTimeAsc => {
+            rows.sort_by(|a, b| (a.create_time, &a.id).cmp(&(b.create_time, &b.id)))
+        }
+        ImageOrder::NameAsc => rows.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id))),
+        ImageOrder::NameDesc => rows.sort_by(|a, b| (&b.name, &b.id).cmp(&(&a.name, &a.id))),
+    }
 }
 
 /// Escapes the LIKE wildcards of user text with `!`.

@@ -722,3 +722,51 @@ async fn name_filters_match_case_and_refuse_control_characters_on_every_backend(
     assert_eq!(nul.code(), Code::InvalidArgument);
     assert_eq!(bad_fields(&nul), ["name_contains"]);
 }
+
+#[tokio::test]
+async fn a_listing_of_every_tab_pages_through_all_sources_in_order() {
+    let app = TestApp::spawn().await;
+    app.create("root", "b-sys").await;
+    app.create("alice", "a-own").await;
+    let received = app.create("bob", "c-recv").await;
+    app.create("root", "D-sys").await;
+    app.create("alice", "e-own").await;
+    app.create("bob", "not-shared").await;
+    app.share("bob", &received.id, &["alice"])
+        .await
+        .expect("share");
+
+    let walk = |order_by: &'static str| {
+        let mut images = app.images("alice");
+        async move {
+            let mut names = Vec::new();
+            let mut token = String::new();
+            let mut totals = Vec::new();
+            loop {
+                let page = images
+                    .list_images(ListImagesRequest {
+                        page_size: 2,
+                        page_token: token,
+                        order_by: order_by.into(),
+                        ..Default::default()
+                    })
+                    .await
+                    .expect("page")
+                    .into_inner();
+                names.extend(page.images.into_iter().map(|i| i.name));
+                totals.push(page.total_size);
+                token = page.next_page_token;
+                if token.is_empty() {
+                    return (names, totals);
+                }
+            }
+        }
+    };
+
+    let (by_name, totals) = walk("name").await;
+    let (newest_first, _) = walk("").await;
+
+    assert_eq!(by_name, ["D-sys", "a-own", "b-sys", "c-recv", "e-own"]);
+    assert_eq!(totals, [5, 5, 5]);
+    assert_eq!(newest_first, ["e-own", "D-sys", "c-recv", "a-own", "b-sys"]);
+}
