@@ -269,11 +269,31 @@ impl Store {
         spec: &CloneSpec,
         key: Option<&RetryKey>,
     ) -> Result<Vec<Image>, StoreError> {
-        self.write_once(key, |txn| async move {
-            let result = clone_in(&txn, caller, spec).await;
-            (txn, result)
-        })
-        .await
+        let result = self
+            .write_once(key, |txn| async move {
+                let result = clone_in(&txn, caller, spec).await;
+                (txn, result)
+            })
+            .await;
+        match result {
+            // The insert only knows that some name is taken: find which, for the error.
+            Err(StoreError::Domain(DomainError::AlreadyExists {
+                resource: Resource::Image,
+                names,
+            })) => {
+                let mut taken: Vec<String> = image::Entity::find()
+                    .select_only()
+                    .column(image::Column::Name)
+                    .filter(image::Column::NameScope.eq(caller.id.as_str()))
+                    .filter(image::Column::Name.is_in(spec.names.iter().map(|n| n.as_str())))
+                    .into_tuple()
+                    .all(&self.db)
+                    .await?;
+                taken.sort();
+                Err(already_exists(if taken.is_empty() { names } else { taken }))
+            }
+            other => other,
+        }
     }
 
     /// A page of the images visible to the caller.
@@ -289,13 +309,7 @@ impl Store {
         let branches = list_branches(caller, query);
         let total_size = match &query.page {
             Some(token) => token.total,
-            None => {
-                let mut total = 0;
-                for branch in &branches {
-                    total += capped_count(&self.db, branch.clone()).await?;
-                }
-                std::cmp::min(total, i64::try_from(TOTAL_SIZE_CAP).unwrap_or(i64::MAX))
-            }
+            None => capped_count(&self.db, &branches).await?,
         };
 
         let size = query.page_size.get();
@@ -519,19 +533,8 @@ async fn clone_in<C: ConnectionTrait>(
     let source = load(txn, caller, &spec.source).await?;
     authorize(caller, &source.relation(), Operation::Clone)?;
 
+    // No check before the insert: the unique key finds clashes, and the caller names them.
     let names: Vec<&str> = spec.names.iter().map(|n| n.as_str()).collect();
-    let mut clashes: Vec<String> = image::Entity::find()
-        .select_only()
-        .column(image::Column::Name)
-        .filter(image::Column::NameScope.eq(caller.id.as_str()))
-        .filter(image::Column::Name.is_in(names.iter().copied()))
-        .into_tuple()
-        .all(txn)
-        .await?;
-    if !clashes.is_empty() {
-        clashes.sort();
-        return Err(already_exists(clashes));
-    }
 
     let now = now_micros();
     let source = source.row;
@@ -580,25 +583,41 @@ async fn clone_in<C: ConnectionTrait>(
         .collect())
 }
 
-/// How many images match `filter`, counted up to [`TOTAL_SIZE_CAP`]. Counting every match of a
-/// large catalogue would cost a scan of it on each first page; past the cap the answer is the
-/// cap, and paging goes on as usual.
-async fn capped_count<C: ConnectionTrait>(db: &C, filter: Condition) -> Result<i64, StoreError> {
-    let matches = image::Entity::find()
-        .select_only()
-        .column(image::Column::Id)
-        .filter(filter)
-        .limit(TOTAL_SIZE_CAP)
-        .into_query();
-    let count = Query::select()
-        .expr_as(Expr::cust("COUNT(*)"), "n")
-        .from_subquery(matches, "capped")
-        .to_owned();
-    let row = db.query_one(&count).await?;
-    Ok(match row {
-        Some(row) => row.try_get_by_index::<i64>(0)?,
-        None => 0,
-    })
+/// How many images the branches of a listing match, counted up to [`TOTAL_SIZE_CAP`] each, in
+/// one statement. Counting every match of a large catalogue would cost a scan of it on each
+/// first page; past the cap the answer is the cap, and paging goes on as usual.
+async fn capped_count<C: ConnectionTrait>(
+    db: &C,
+    branches: &[Condition],
+) -> Result<i64, StoreError> {
+    let mut count = Query::select();
+    for (index, branch) in branches.iter().enumerate() {
+        let matches = image::Entity::find()
+            .select_only()
+            .column(image::Column::Id)
+            .filter(branch.clone())
+            .limit(TOTAL_SIZE_CAP)
+            .into_query();
+        let counted = Query::select()
+            .expr(Expr::cust("COUNT(*)"))
+            .from_subquery(matches, format!("m{index}"))
+            .to_owned();
+        count.expr_as(
+            Expr::SubQuery(None, Box::new(counted.into_sub_query_statement())),
+            format!("n{index}"),
+        );
+    }
+    let Some(row) = db.query_one(&count).await? else {
+        return Ok(0);
+    };
+    let mut total = 0;
+    for index in 0..branches.len() {
+        total += row.try_get::<i64>("", &format!("n{index}"))?;
+    }
+    Ok(std::cmp::min(
+        total,
+        i64::try_from(TOTAL_SIZE_CAP).unwrap_or(i64::MAX),
+    ))
 }
 
 /// Tag filters must name the caller's own tags; any other id is NOT_FOUND.

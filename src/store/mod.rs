@@ -88,9 +88,6 @@ impl Store {
             // by the statement itself and the pool replaces it.
             .test_before_acquire(false)
             .sqlx_logging(false)
-            // Statements such as `name IN (…)` are prepared once per connection; a generic plan
-            // made from a small table's statistics would keep scanning once the table grows.
-            .map_sqlx_postgres_opts(|opts| opts.options([("plan_cache_mode", "force_custom_plan")]))
             .map_sqlx_sqlite_opts(|opts| {
                 opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                     .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
