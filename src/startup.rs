@@ -112,6 +112,9 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
 
     let (reporter, health) = tonic_health::server::health_reporter();
     set_health(&reporter, ServingStatus::Serving).await;
+    // TODO(reflection): tonic-types names its google.rpc files `status.proto` and
+    // `error_details.proto`, not `google/rpc/…`; a client that merges reflected files into a
+    // descriptor pool already holding the standard ones reports a duplicate symbol.
     // Each reflection version lists every service, the other version and health included, so
     // that old and new clients alike see the whole server; the google.rpc error details are
     // there too, so that grpcurl can decode them.
@@ -244,6 +247,8 @@ fn install_metrics(addr: SocketAddr) -> anyhow::Result<()> {
 }
 
 /// The names health answers for: the whole server and each service of ours.
+// TODO(health): a Watch of an unknown name ends with NOT_FOUND (tonic-health's choice) where the
+// health protocol streams SERVICE_UNKNOWN.
 const HEALTH_NAMES: [&str; 4] = [
     "",
     IMAGE_SERVICE_NAME,

@@ -436,6 +436,8 @@ fn parse_update(message: &UpdateImageRequest) -> Result<(ResourceId, ImageUpdate
     }
 }
 
+// TODO(errors): malformed entries (INVALID_ARGUMENT) are reported before unknown users
+// (NOT_FOUND) are looked up, so a list with both kinds names the unknown ones on the next try.
 fn parse_id_and_users(
     id: &str,
     users: &[String],

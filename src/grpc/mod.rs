@@ -57,6 +57,8 @@ impl Shared {
         }
         tracing::Span::current().record("caller", claims.sub.as_str());
 
+        // TODO(perf): one statement per call; a cache would keep a disabled user in on other
+        // replicas until it expired, which the contract does not allow.
         let user = self.store.find_user(&claims.sub).await?;
         match user {
             Some(user) if !user.disabled => Ok(Caller {
