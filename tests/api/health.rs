@@ -212,3 +212,84 @@ async fn shutdown_is_bounded_while_streams_stay_open_and_then_refuses_calls() {
     assert!(stopped.is_ok(), "shutdown did not finish within its bound");
     assert!(after.is_err(), "the listener must be closed after shutdown");
 }
+
+/// Health of `service`, or `None` when the check itself failed.
+async fn status_of(
+    health: &mut HealthClient<tonic::transport::Channel>,
+    service: &str,
+) -> Option<ServingStatus> {
+    let answer = health.check(check(service)).await.ok()?;
+    Some(answer.into_inner().status())
+}
+
+/// Polls health until it reports `wanted`, for at most `seconds`.
+async fn wait_for_status(
+    health: &mut HealthClient<tonic::transport::Channel>,
+    wanted: ServingStatus,
+    seconds: u64,
+) -> bool {
+    for _ in 0..seconds * 5 {
+        if status_of(health, "cloud.image.v1.ImageService").await == Some(wanted) {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    false
+}
+
+#[tokio::test]
+async fn health_follows_the_database_out_of_reach_and_back_without_a_restart() {
+    let app = TestApp::spawn().await;
+    // Taking the database away needs a server; on SQLite (a file) there is nothing to stop.
+    let Some((server, name)) = app.server_database().cloned() else {
+        eprintln!("health_follows_the_database: runs with TEST_DATABASE_URL on PostgreSQL");
+        return;
+    };
+    if !server.starts_with("postgres") {
+        eprintln!("health_follows_the_database: runs with TEST_DATABASE_URL on PostgreSQL");
+        return;
+    }
+    let admin = sea_orm::Database::connect(server.as_str())
+        .await
+        .expect("server");
+    let mut health = HealthClient::new(app.channel.clone());
+    assert!(wait_for_status(&mut health, ServingStatus::Serving, 5).await);
+
+    // Refuse new connections to the test's database and end the open ones.
+    use sea_orm::ConnectionTrait;
+    admin
+        .execute_unprepared(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false"))
+        .await
+        .expect("block");
+    admin
+        .execute_unprepared(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+        ))
+        .await
+        .expect("terminate");
+    let went_down = wait_for_status(&mut health, ServingStatus::NotServing, 20).await;
+
+    admin
+        .execute_unprepared(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"))
+        .await
+        .expect("unblock");
+    let came_back = wait_for_status(&mut health, ServingStatus::Serving, 20).await;
+
+    assert!(
+        went_down,
+        "health must turn NOT_SERVING while the database is out of reach"
+    );
+    assert!(
+        came_back,
+        "health must turn SERVING again once the database answers"
+    );
+    let x = app.create("alice", "after-outage").await;
+    assert_eq!(
+        app.get("alice", &x.id)
+            .await
+            .map(|i| i.name)
+            .ok()
+            .as_deref(),
+        Some("after-outage")
+    );
+}

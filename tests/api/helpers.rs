@@ -151,6 +151,11 @@ impl TestApp {
         app
     }
 
+    /// The database server's URL and this test's database on it; `None` on SQLite.
+    pub fn server_database(&self) -> Option<&(String, String)> {
+        self.server_database.as_ref()
+    }
+
     pub fn running(&self) -> &Running {
         self.running.as_ref().expect("running")
     }
