@@ -96,6 +96,19 @@ pub fn parse_user_refs(raw: &[String], field: &str) -> Result<Vec<UserRef>, Doma
     Ok(refs)
 }
 
+/// The entries of a `users` list that are well formed, with their positions.
+pub fn well_formed_user_refs(raw: &[String]) -> Vec<(usize, UserRef)> {
+    raw.iter()
+        .take(MAX_USERS_PER_CALL)
+        .enumerate()
+        .filter_map(|(index, entry)| {
+            parse_user_token(entry.trim(), "users")
+                .ok()
+                .map(|text| (index, UserRef { text }))
+        })
+        .collect()
+}
+
 /// Matches references against users found by id or by username key: an id match wins, then a
 /// username ignoring case. Returns the distinct users in the order first named, and the
 /// references that match nobody enabled.

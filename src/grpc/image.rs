@@ -12,7 +12,7 @@ use crate::domain::image::{
 };
 use crate::domain::page::{PageSize, PageToken};
 use crate::domain::text::{ImageName, ResourceId, parse_description, parse_id_list, parse_text};
-use crate::domain::user::parse_user_refs;
+use crate::domain::user::{MAX_USERS_PER_CALL, UserRef, parse_user_refs, well_formed_user_refs};
 use crate::proto::image_service_server::ImageService;
 use crate::proto::*;
 
@@ -31,6 +31,42 @@ pub struct ImageApi {
 impl ImageApi {
     pub fn new(shared: Shared) -> Self {
         Self { shared }
+    }
+}
+
+impl ImageApi {
+    /// Parses the image id and the users of a share or revoke. When some entries are malformed,
+    /// the well-formed ones are still looked up, so that the one error names every offending
+    /// entry: malformed ones and those that name no enabled user alike.
+    async fn parse_id_and_users(
+        &self,
+        id: &str,
+        users: &[String],
+    ) -> Result<(ResourceId, Vec<UserRef>), Status> {
+        let mut violations = Violations::new();
+        let id = violations.check(ResourceId::parse(id, "id"));
+        let refs = violations.check(parse_user_refs(users, "users"));
+        if let (Some(id), Some(refs)) = (id, refs) {
+            violations.finish()?;
+            return Ok((id, refs));
+        }
+        // A list of the wrong length is refused as a whole; its entries are not looked up.
+        let well_formed = if (1..=MAX_USERS_PER_CALL).contains(&users.len()) {
+            well_formed_user_refs(users)
+        } else {
+            Vec::new()
+        };
+        let refs: Vec<UserRef> = well_formed.iter().map(|(_, r)| r.clone()).collect();
+        for index in self.shared.store.unknown_user_refs(&refs).await? {
+            if let Some((position, _)) = well_formed.get(index) {
+                violations.add(format!("users[{position}]"), "names no enabled user");
+            }
+        }
+        Err(violations
+            .finish()
+            .err()
+            .unwrap_or_else(|| DomainError::invalid("users", "is invalid"))
+            .into())
     }
 }
 
@@ -183,7 +219,7 @@ impl ImageService for ImageApi {
         observe(SERVICE, "ShareImage", async {
             let caller = self.shared.caller(&request).await?;
             let message = request.get_ref();
-            let (id, users) = parse_id_and_users(&message.id, &message.users)?;
+            let (id, users) = self.parse_id_and_users(&message.id, &message.users).await?;
             let key = retry_key(
                 &caller,
                 "ShareImage",
@@ -220,7 +256,7 @@ impl ImageService for ImageApi {
         observe(SERVICE, "RevokeImageShares", async {
             let caller = self.shared.caller(&request).await?;
             let message = request.get_ref();
-            let (id, users) = parse_id_and_users(&message.id, &message.users)?;
+            let (id, users) = self.parse_id_and_users(&message.id, &message.users).await?;
             let key = retry_key(
                 &caller,
                 "RevokeImageShares",
@@ -433,22 +469,6 @@ fn parse_update(message: &UpdateImageRequest) -> Result<(ResourceId, ImageUpdate
     match (id, update) {
         (Some(id), Some(update)) => Ok((id, update)),
         _ => Err(DomainError::invalid("image", "is invalid")),
-    }
-}
-
-// TODO(errors): malformed entries (INVALID_ARGUMENT) are reported before unknown users
-// (NOT_FOUND) are looked up, so a list with both kinds names the unknown ones on the next try.
-fn parse_id_and_users(
-    id: &str,
-    users: &[String],
-) -> Result<(ResourceId, Vec<crate::domain::user::UserRef>), DomainError> {
-    let mut violations = Violations::new();
-    let id = violations.check(ResourceId::parse(id, "id"));
-    let users = violations.check(parse_user_refs(users, "users"));
-    violations.finish()?;
-    match (id, users) {
-        (Some(id), Some(users)) => Ok((id, users)),
-        _ => Err(DomainError::invalid("request", "is invalid")),
     }
 }
 

@@ -15,7 +15,7 @@ use crate::domain::error::{FieldViolation, Resource};
 use crate::domain::image::{MAX_MEMBERS_PER_IMAGE, Member, RevokeOutcome, ShareOutcome};
 use crate::domain::page::{PageSize, PageToken};
 use crate::domain::text::ResourceId;
-use crate::domain::user::{Caller, User, UserRef, resolve_user_refs};
+use crate::domain::user::{Caller, User, UserRef, resolve_user_refs, username_key};
 use crate::entity::{image_member, user};
 
 /// A page of members.
@@ -64,6 +64,25 @@ fn member(image_id: &str, user: &User, create_time: i64) -> Member {
 }
 
 impl Store {
+    /// The positions in `refs` of those that name no enabled user.
+    pub async fn unknown_user_refs(&self, refs: &[UserRef]) -> Result<Vec<usize>, StoreError> {
+        if refs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let found = users_for_refs(&self.db, refs).await?;
+        let (_, unknown) = resolve_user_refs(refs, &found);
+        Ok(refs
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| {
+                unknown
+                    .iter()
+                    .any(|u| username_key(&u.text) == username_key(&r.text))
+            })
+            .map(|(index, _)| index)
+            .collect())
+    }
+
     /// Shares an image with users; users that already are members are reported, not refused.
     pub async fn share_image(
         &self,

@@ -68,12 +68,25 @@ async fn an_unknown_user_among_known_ones_changes_nothing() {
         .await);
     let empty = err(app.share("alice", &x.id, &["carol", ""]).await);
     let by_missing_id = app.share("alice", &x.id, &["999999"]).await;
+    let malformed_and_unknown = err(app
+        .share(
+            "alice",
+            &x.id,
+            &["ghost", "carol", "not a name", "", "nobody"],
+        )
+        .await);
 
     assert_eq!(unknown.code(), Code::NotFound);
     assert_eq!(resource_names(&unknown), ["ghost", "999999"]);
     assert_eq!(empty.code(), Code::InvalidArgument);
     assert_eq!(bad_fields(&empty), ["users[1]"]);
     assert_eq!(code(by_missing_id), Code::NotFound);
+    assert_eq!(malformed_and_unknown.code(), Code::InvalidArgument);
+    assert_eq!(
+        bad_fields(&malformed_and_unknown),
+        ["users[2]", "users[3]", "users[0]", "users[4]"],
+        "one error names every offending entry"
+    );
     assert_eq!(app.snapshot().await, before);
     assert_eq!(code(app.get("carol", &x.id).await), Code::NotFound);
 
