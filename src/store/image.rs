@@ -489,11 +489,8 @@ async fn delete_in<C: ConnectionTrait>(
     lock_image(txn, id.as_str()).await?;
     let loaded = load(txn, caller, id).await?;
     let subject = format!("images/{id}");
-    let member_count = if loaded.row.owner_id.is_some() {
-        count_members(txn, id.as_str()).await?
-    } else {
-        0
-    };
+    // Counted by `load` under the image's lock, for every caller.
+    let member_count = loaded.member_count;
     let image = present_loaded(txn, caller, loaded, Operation::Delete).await?;
 
     let mut violations = Vec::new();

@@ -255,7 +255,17 @@ fn now_micros() -> i64 {
 
 /// Records that an image's members or tags changed: its etag and update time move on.
 async fn touch_image<C: ConnectionTrait>(txn: &C, image_id: &str) -> Result<(), DbErr> {
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr, sea_query::ExprTrait};
+    use sea_orm::ColumnTrait;
+
+    touch_images(txn, crate::entity::image::Column::Id.eq(image_id)).await
+}
+
+/// Moves on the etag and update time of every image matching `filter`.
+async fn touch_images<C: ConnectionTrait>(
+    txn: &C,
+    filter: impl sea_orm::sea_query::IntoCondition,
+) -> Result<(), DbErr> {
+    use sea_orm::{EntityTrait, QueryFilter, sea_query::Expr, sea_query::ExprTrait};
 
     use crate::entity::image;
 
@@ -265,7 +275,7 @@ async fn touch_image<C: ConnectionTrait>(txn: &C, image_id: &str) -> Result<(), 
             Expr::col(image::Column::Revision).add(1),
         )
         .col_expr(image::Column::UpdateTime, Expr::value(now_micros()))
-        .filter(image::Column::Id.eq(image_id))
+        .filter(filter)
         .exec(txn)
         .await?;
     Ok(())

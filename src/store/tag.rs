@@ -7,7 +7,9 @@ use sea_orm::{
 };
 
 use super::image::{load, present_loaded};
-use super::{Store, StoreError, is_unique_violation, lock_image, now_micros, touch_image};
+use super::{
+    Store, StoreError, is_unique_violation, lock_image, now_micros, touch_image, touch_images,
+};
 use crate::domain::DomainError;
 use crate::domain::access::{Operation, authorize};
 use crate::domain::error::{Resource, Violation};
@@ -201,18 +203,7 @@ async fn delete_tag_in<C: ConnectionTrait>(
             .from(image_tag::Entity)
             .and_where(Expr::col(image_tag::Column::TagId).eq(id.as_str()))
             .to_owned();
-        crate::entity::image::Entity::update_many()
-            .col_expr(
-                crate::entity::image::Column::Revision,
-                Expr::col(crate::entity::image::Column::Revision).add(1),
-            )
-            .col_expr(
-                crate::entity::image::Column::UpdateTime,
-                Expr::value(now_micros()),
-            )
-            .filter(crate::entity::image::Column::Id.in_subquery(bound_to))
-            .exec(txn)
-            .await?;
+        touch_images(txn, crate::entity::image::Column::Id.in_subquery(bound_to)).await?;
     }
     // Bindings go with the tag (ON DELETE CASCADE).
     tag::Entity::delete_by_id(id.as_str().to_owned())

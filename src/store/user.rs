@@ -6,7 +6,7 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect,
 };
 
-use super::{Store, StoreError, is_unique_violation, now_micros};
+use super::{Store, StoreError, is_unique_violation, now_micros, touch_images};
 use crate::domain::DomainError;
 use crate::domain::error::Resource;
 use crate::domain::page::{PageSize, PageToken};
@@ -141,15 +141,7 @@ async fn disable_in<C: ConnectionTrait>(txn: &C, id: &str) -> Result<User, Store
         .from(image_member::Entity)
         .and_where(Expr::col(image_member::Column::UserId).eq(id))
         .to_owned();
-    image::Entity::update_many()
-        .col_expr(
-            image::Column::Revision,
-            Expr::col(image::Column::Revision).add(1),
-        )
-        .col_expr(image::Column::UpdateTime, Expr::value(now_micros()))
-        .filter(image::Column::Id.in_subquery(shared_with_them))
-        .exec(txn)
-        .await?;
+    touch_images(txn, image::Column::Id.in_subquery(shared_with_them)).await?;
     image_member::Entity::delete_many()
         .filter(image_member::Column::UserId.eq(id))
         .exec(txn)
